@@ -1,0 +1,74 @@
+import type { FastifyInstance } from 'fastify'
+import { createApp } from '../../shared/src/service/create-app.js'
+import type { Logger } from '../../shared/src/logger.js'
+import { RegistryWatcher } from '../../shared/src/registry/watcher.js'
+import type { Topology } from '../../topology.js'
+import type { GatewayConfig } from './config.js'
+import { gatewayMetrics } from './metrics.js'
+import { proxy } from './proxy/forward.js'
+import { RetryBudget } from './resilience/retry-budget.js'
+import { missingServices, registerAdminRoutes } from './routes/admin.js'
+import { HealthChecker } from './upstreams/health-checker.js'
+import { Router } from './upstreams/router.js'
+
+export interface Gateway {
+  app: FastifyInstance
+  router: Router
+  watcher: RegistryWatcher
+  start: () => Promise<void>
+  stop: () => Promise<void>
+}
+
+/**
+ * The gateway: registry watch → router (a pool per instance) → balancer → proxy, with active
+ * health checks, outlier ejection, retries under a budget and the admin routes. Never listens.
+ */
+export function buildGateway (config: GatewayConfig, topology: Topology, log: Logger): Gateway {
+  const router = new Router({
+    services: topology.services,
+    panicThreshold: config.panicThreshold,
+    connections: config.upstreamConnections,
+    health: { rise: config.healthRise, fall: config.healthFall },
+    outlier: { consecutive5xx: config.eject5xx, baseEjectionMs: config.ejectBaseMs, maxEjectionMs: config.ejectMaxMs },
+    log
+  })
+  const watcher = new RegistryWatcher({ redisUrl: config.redisUrl, prefix: config.keyPrefix, refreshMs: config.registryRefreshMs, log })
+  watcher.on('change', (snapshot) => router.apply(snapshot))
+  const health = new HealthChecker(router, { intervalMs: config.healthIntervalMs, timeoutMs: config.healthTimeoutMs, log })
+  const budget = new RetryBudget({ ratio: config.retryBudgetRatio, minConcurrent: config.retryBudgetMin })
+  const topologyServices = Object.keys(topology.services)
+
+  const app = createApp({
+    service: 'gateway',
+    instanceId: config.instanceId,
+    logger: log,
+    httpMetrics: false,
+    bodyLimit: config.bodyLimitBytes,
+    readiness: () => missingServices(router, topologyServices, Date.now()).map((name) => `${name}: no healthy instance`)
+  })
+  const deps = { router, budget, metrics: gatewayMetrics(app.metricsRegistry), config, log, instanceId: config.instanceId }
+  registerAdminRoutes(app, router)
+  void app.register(async (scope) => {
+    // bodies stream through untouched: no parsing, no buffering beyond the replay limit
+    scope.removeAllContentTypeParsers()
+    scope.addContentTypeParser('*', (_request, _payload, done) => { done(null) })
+    scope.all('/api/*', async (request, reply) => { await proxy(request, reply, deps) })
+  })
+
+  return {
+    app,
+    router,
+    watcher,
+    start: async () => {
+      await watcher.start()
+      router.apply(watcher.snapshot)
+      health.start()
+    },
+    stop: async () => {
+      await app.close()
+      await health.stop()
+      await watcher.stop()
+      await router.close()
+    }
+  }
+}

@@ -1,0 +1,28 @@
+import { commonSpec, integer, number, string, type ConfigOf, type ConfigSpec } from '../../shared/src/config.js'
+
+/** Every gateway setting, its variable and its default. README's configuration table mirrors this. */
+export const gatewaySpec = {
+  ...commonSpec,
+  port: integer('PORT', 8080, { min: 0, max: 65535 }),
+  instanceId: string('INSTANCE_ID', 'gateway-1'),
+  tryTimeoutMs: integer('GW_TRY_TIMEOUT_MS', 2_000, { min: 10, max: 600_000 }),
+  deadlineMs: integer('GW_DEADLINE_MS', 10_000, { min: 10, max: 600_000 }),
+  maxAttempts: integer('GW_MAX_ATTEMPTS', 2, { min: 1, max: 5 }),
+  retryBudgetRatio: number('GW_RETRY_BUDGET_RATIO', 0.2, { min: 0, max: 1 }),
+  retryBudgetMin: integer('GW_RETRY_BUDGET_MIN', 3, { min: 0, max: 10_000 }),
+  healthIntervalMs: integer('GW_HEALTH_INTERVAL_MS', 500, { min: 50, max: 60_000 }),
+  healthTimeoutMs: integer('GW_HEALTH_TIMEOUT_MS', 250, { min: 10, max: 60_000 }),
+  healthRise: integer('GW_HEALTH_RISE', 2, { min: 1, max: 100 }),
+  healthFall: integer('GW_HEALTH_FALL', 2, { min: 1, max: 100 }),
+  eject5xx: integer('GW_EJECT_CONSECUTIVE_5XX', 5, { min: 1, max: 1_000 }),
+  ejectBaseMs: integer('GW_EJECT_BASE_MS', 1_000, { min: 10, max: 600_000 }),
+  ejectMaxMs: integer('GW_EJECT_MAX_MS', 30_000, { min: 10, max: 3_600_000 }),
+  panicThreshold: number('GW_PANIC_THRESHOLD', 0.5, { min: 0, max: 1 }),
+  bodyLimitBytes: integer('GW_BODY_LIMIT_BYTES', 1_048_576, { min: 0, max: 1_073_741_824 }),
+  replayLimitBytes: integer('GW_REPLAY_LIMIT_BYTES', 65_536, { min: 0, max: 16_777_216 }),
+  leaderWaitMs: integer('GW_LEADER_WAIT_MS', 3_000, { min: 0, max: 60_000 }),
+  registryRefreshMs: integer('GW_REGISTRY_REFRESH_MS', 500, { min: 50, max: 60_000 }),
+  upstreamConnections: integer('GW_UPSTREAM_CONNECTIONS', 128, { min: 1, max: 10_000 })
+} satisfies ConfigSpec
+
+export type GatewayConfig = ConfigOf<typeof gatewaySpec>

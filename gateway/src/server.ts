@@ -1,0 +1,22 @@
+import { loadConfig } from '../../shared/src/config.js'
+import { createLogger } from '../../shared/src/logger.js'
+import { topology } from '../../topology.js'
+import { buildGateway } from './app.js'
+import { gatewaySpec } from './config.js'
+
+const config = loadConfig(gatewaySpec)
+const log = createLogger({ service: 'gateway', instanceId: config.instanceId, level: config.logLevel })
+const gateway = buildGateway(config, topology, log)
+await gateway.start()
+const address = await gateway.app.listen({ host: config.host, port: config.port })
+log.info({ url: address }, 'gateway ready')
+
+let stopping = false
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.once(signal, () => {
+    if (stopping) return
+    stopping = true
+    log.info({ signal }, 'gateway shutting down')
+    void gateway.stop().finally(() => process.exit(0))
+  })
+}

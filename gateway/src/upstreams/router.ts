@@ -1,0 +1,90 @@
+import type { Logger } from '../../../shared/src/logger.js'
+import type { InstanceRecord } from '../../../shared/src/registry/types.js'
+import type { Snapshot } from '../../../shared/src/registry/watcher.js'
+import type { ServiceSpec } from '../../../topology.js'
+import { createStrategy } from '../balancing/index.js'
+import { ServicePool } from './service-pool.js'
+import { Upstream, type UpstreamOptions } from './upstream.js'
+
+export interface RouterOptions extends UpstreamOptions {
+  services: Readonly<Record<string, ServiceSpec>>
+  panicThreshold: number
+  log?: Logger
+}
+
+/**
+ * Keeps one ServicePool per service in step with the registry: new instances get a pool at
+ * once, changed URLs (a restart on a new port) get a fresh one, vanished ones are closed.
+ * Services not in the topology are routed too, with the default balancer.
+ */
+export class Router {
+  readonly #opts: RouterOptions
+  readonly #pools = new Map<string, ServicePool>()
+
+  constructor (opts: RouterOptions) {
+    this.#opts = opts
+    for (const name of Object.keys(opts.services)) this.#pool(name)
+  }
+
+  get pools (): ReadonlyMap<string, ServicePool> { return this.#pools }
+
+  service (name: string): ServicePool | undefined {
+    return this.#pools.get(name)
+  }
+
+  spec (name: string): ServiceSpec | undefined {
+    return this.#opts.services[name]
+  }
+
+  *upstreams (): Iterable<Upstream> {
+    for (const pool of this.#pools.values()) yield * pool.upstreams
+  }
+
+  apply (snapshot: Snapshot): void {
+    const byService = new Map<string, InstanceRecord[]>()
+    for (const record of snapshot.values()) {
+      const list = byService.get(record.service) ?? []
+      list.push(record)
+      byService.set(record.service, list)
+    }
+    for (const name of new Set([...this.#pools.keys(), ...byService.keys()])) {
+      this.#sync(this.#pool(name), byService.get(name) ?? [])
+    }
+  }
+
+  async close (): Promise<void> {
+    await Promise.all([...this.upstreams()].map(async (u) => await u.close()))
+  }
+
+  #pool (name: string): ServicePool {
+    let pool = this.#pools.get(name)
+    if (pool === undefined) {
+      pool = new ServicePool(name, createStrategy(this.#opts.services[name]?.balancer ?? 'least-outstanding'), this.#opts.panicThreshold)
+      this.#pools.set(name, pool)
+    }
+    return pool
+  }
+
+  #sync (pool: ServicePool, records: InstanceRecord[]): void {
+    const current = new Map(pool.upstreams.map((u) => [u.id, u]))
+    const next: Upstream[] = []
+    for (const record of records) {
+      const existing = current.get(record.id)
+      if (existing !== undefined && existing.url === record.url) {
+        if (existing.role !== record.role) this.#opts.log?.info({ target: pool.name, instance: record.id, role: record.role }, 'role changed')
+        existing.record = record
+        next.push(existing)
+        current.delete(record.id)
+      } else {
+        next.push(new Upstream(record, this.#opts))
+        this.#opts.log?.info({ target: pool.name, instance: record.id, url: record.url }, 'instance added')
+      }
+    }
+    for (const gone of current.values()) {
+      this.#opts.log?.info({ target: pool.name, instance: gone.id }, 'instance removed')
+      void gone.close()
+    }
+    next.sort((a, b) => a.id.localeCompare(b.id))
+    pool.upstreams = next
+  }
+}

@@ -1,0 +1,51 @@
+import { Pool } from 'undici'
+import type { InstanceRecord } from '../../../shared/src/registry/types.js'
+import type { Candidate } from '../balancing/strategy.js'
+import { ewma } from '../balancing/latency-ewma.js'
+import { HealthState, type HealthPolicy } from '../resilience/health-state.js'
+import { OutlierDetector, type OutlierPolicy } from '../resilience/outlier-detector.js'
+
+export interface UpstreamOptions {
+  health: HealthPolicy
+  outlier: OutlierPolicy
+  /** Keep-alive connections per instance. @default 128 */
+  connections: number
+}
+
+/** One registered instance as the gateway sees it: its keep-alive pool and what it has learnt of it. */
+export class Upstream implements Candidate {
+  readonly id: string
+  readonly url: string
+  readonly pool: Pool
+  readonly health: HealthState
+  readonly outlier: OutlierDetector
+  record: InstanceRecord
+  inflight = 0
+  ewmaMs = 0
+
+  constructor (record: InstanceRecord, opts: UpstreamOptions) {
+    this.id = record.id
+    this.url = record.url
+    this.record = record
+    this.pool = new Pool(record.url, { connections: opts.connections, pipelining: 1, keepAliveTimeout: 10_000, connect: { timeout: 1_000 } })
+    this.health = new HealthState(opts.health)
+    this.outlier = new OutlierDetector(opts.outlier)
+  }
+
+  get role (): string { return this.record.role }
+
+  available (now: number): boolean {
+    return this.health.healthy && !this.outlier.isEjected(now)
+  }
+
+  started (): void { this.inflight += 1 }
+
+  finished (elapsedMs: number): void {
+    this.inflight -= 1
+    this.ewmaMs = ewma(this.ewmaMs, elapsedMs)
+  }
+
+  async close (): Promise<void> {
+    await this.pool.close().catch(() => {})
+  }
+}

@@ -1,0 +1,47 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import type { FastifyInstance } from 'fastify'
+import { createApp, type CommonAppOptions } from '../../../shared/src/service/create-app.js'
+import { clusterError } from '../../../shared/src/errors.js'
+
+/** Largest `?delay=` accepted, so a request can never hold a connection for long. */
+export const maxDelayMs = 30_000
+
+export interface EchoParams { delayMs: number, status: number }
+
+/** Pure validation of the two knobs that let tests exercise timeouts and ejection. */
+export function parseEchoParams (query: Record<string, unknown>): EchoParams {
+  const delayMs = integerParam(query.delay, 'delay', 0, maxDelayMs, 0)
+  const status = integerParam(query.status, 'status', 200, 599, 200)
+  return { delayMs, status }
+}
+
+function integerParam (raw: unknown, name: string, min: number, max: number, fallback: number): number {
+  if (raw === undefined) return fallback
+  const value = typeof raw === 'string' && /^\d{1,9}$/.test(raw) ? Number(raw) : NaN
+  if (!(value >= min && value <= max)) throw clusterError('ECHO_ERR_BAD_PARAM', `${name} must be an integer ${min}–${max}, got ${JSON.stringify(raw)}`)
+  return value
+}
+
+/** The stateless pool: answers any path with who served it, so balancing can be seen. */
+export function buildApp (identity: CommonAppOptions): FastifyInstance {
+  const app = createApp(identity)
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => { done(null, body) })
+  app.route({
+    method: ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'],
+    url: '/*',
+    handler: async (request, reply) => {
+      const { delayMs, status } = parseEchoParams(request.query as Record<string, unknown>)
+      if (delayMs > 0) await sleep(delayMs)
+      const [path = '/', query = ''] = request.url.split('?', 2)
+      const body = request.body
+      return await reply.code(status).send({
+        instance: identity.instanceId,
+        method: request.method,
+        path,
+        query: Object.fromEntries(new URLSearchParams(query)),
+        ...(Buffer.isBuffer(body) || typeof body === 'string' ? { bodyBytes: Buffer.byteLength(body) } : {})
+      })
+    }
+  })
+  return app
+}

@@ -1,0 +1,131 @@
+import { ClusterError } from './errors.js'
+
+/**
+ * Typed configuration from environment variables. A spec maps each setting to the variable
+ * that sets it and a parser; `loadConfig` reads them all, reports every bad variable in one
+ * CFG_ERR_INVALID (never just the first), and returns a frozen object.
+ */
+export type Env = Record<string, string | undefined>
+
+interface Setting<T> {
+  env: string
+  parse: (raw: string, name: string) => T
+  default: T | (() => T)
+  describe?: string
+}
+
+export type ConfigSpec = Record<string, Setting<unknown>>
+export type ConfigOf<S extends ConfigSpec> = { readonly [K in keyof S]: S[K] extends Setting<infer T> ? T : never }
+
+export class ConfigError extends ClusterError {
+  readonly problems: readonly string[]
+  constructor (problems: string[]) {
+    super('CFG_ERR_INVALID', `invalid configuration: ${problems.join('; ')}`, 500)
+    this.problems = problems
+  }
+}
+
+export function loadConfig<S extends ConfigSpec> (spec: S, env: Env = process.env): ConfigOf<S> {
+  const out: Record<string, unknown> = {}
+  const problems: string[] = []
+  for (const [key, setting] of Object.entries(spec)) {
+    const raw = env[setting.env]
+    if (raw === undefined || raw === '') {
+      out[key] = typeof setting.default === 'function' ? (setting.default as () => unknown)() : setting.default
+      continue
+    }
+    try {
+      out[key] = setting.parse(raw, setting.env)
+    } catch (err) {
+      problems.push((err as Error).message)
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems)
+  return Object.freeze(out) as ConfigOf<S>
+}
+
+function fail (message: string): never {
+  throw new Error(message)
+}
+
+export function integer (env: string, defaultValue: number, { min = Number.MIN_SAFE_INTEGER, max = Number.MAX_SAFE_INTEGER } = {}): Setting<number> {
+  return {
+    env,
+    default: defaultValue,
+    parse: (raw, name) => {
+      const n = /^-?\d+$/.test(raw.trim()) ? Number(raw) : NaN
+      if (!Number.isSafeInteger(n) || n < min || n > max) fail(`${name} must be an integer ${min}–${max}, got "${raw}"`)
+      return n
+    }
+  }
+}
+
+export function number (env: string, defaultValue: number, { min = -Infinity, max = Infinity } = {}): Setting<number> {
+  return {
+    env,
+    default: defaultValue,
+    parse: (raw, name) => {
+      const n = Number(raw)
+      if (raw.trim() === '' || !Number.isFinite(n) || n < min || n > max) fail(`${name} must be a number ${min}–${max}, got "${raw}"`)
+      return n
+    }
+  }
+}
+
+export function string (env: string, defaultValue: string | (() => string), { pattern }: { pattern?: RegExp } = {}): Setting<string> {
+  return {
+    env,
+    default: defaultValue,
+    parse: (raw, name) => {
+      if (pattern !== undefined && !pattern.test(raw)) fail(`${name} must match ${String(pattern)}, got "${raw}"`)
+      return raw
+    }
+  }
+}
+
+export function oneOf<const T extends string> (env: string, choices: readonly T[], defaultValue: T): Setting<T> {
+  return {
+    env,
+    default: defaultValue,
+    parse: (raw, name) => {
+      if (!(choices as readonly string[]).includes(raw)) fail(`${name} must be one of ${choices.join(', ')}, got "${raw}"`)
+      return raw as T
+    }
+  }
+}
+
+export function boolean (env: string, defaultValue: boolean): Setting<boolean> {
+  return {
+    env,
+    default: defaultValue,
+    parse: (raw, name) => {
+      if (['1', 'true', 'yes', 'on'].includes(raw.toLowerCase())) return true
+      if (['0', 'false', 'no', 'off'].includes(raw.toLowerCase())) return false
+      return fail(`${name} must be true or false, got "${raw}"`)
+    }
+  }
+}
+
+export function url (env: string, defaultValue: string): Setting<string> {
+  return {
+    env,
+    default: defaultValue,
+    parse: (raw, name) => {
+      try {
+        return new URL(raw).toString()
+      } catch {
+        return fail(`${name} must be a URL, got "${raw}"`)
+      }
+    }
+  }
+}
+
+/** Settings every process shares: where it listens, what it is called, where Redis is. */
+export const commonSpec = {
+  host: string('HOST', '127.0.0.1'),
+  port: integer('PORT', 0, { min: 0, max: 65535 }),
+  advertiseHost: string('ADVERTISE_HOST', ''),
+  redisUrl: url('REDIS_URL', 'redis://127.0.0.1:6379'),
+  keyPrefix: string('NINES_PREFIX', 'nines', { pattern: /^[A-Za-z0-9_.:-]{1,64}$/ }),
+  logLevel: oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info')
+} satisfies ConfigSpec

@@ -1,0 +1,92 @@
+import type { Redis } from '../redis.js'
+import type { Logger } from '../logger.js'
+import { registryKeys, type InstanceRecord, type RegistryEvent, type RegistryKeys } from './types.js'
+
+export interface RegistrarOptions {
+  redis: Redis
+  prefix: string
+  record: InstanceRecord
+  /** How long a registration lives without a heartbeat. @default 2000 */
+  ttlMs?: number
+  /** @default ttlMs / 4 */
+  heartbeatMs?: number
+  log?: Logger
+}
+
+/**
+ * Keeps one instance registered: a key with a TTL renewed by heartbeat, plus its id in a set
+ * the watchers list. It never throws: while Redis is away it keeps trying, and when Redis comes
+ * back (even empty, after a restart) the next heartbeat registers the instance again.
+ */
+export class Registrar {
+  readonly #redis: Redis
+  readonly #keys: RegistryKeys
+  readonly #ttlMs: number
+  readonly #heartbeatMs: number
+  readonly #log: Logger | undefined
+  #record: InstanceRecord
+  #timer: NodeJS.Timeout | undefined
+  #registered = false
+  #stopped = false
+
+  constructor (opts: RegistrarOptions) {
+    this.#redis = opts.redis
+    this.#keys = registryKeys(opts.prefix)
+    this.#record = opts.record
+    this.#ttlMs = opts.ttlMs ?? 2_000
+    this.#heartbeatMs = opts.heartbeatMs ?? Math.max(50, Math.floor(this.#ttlMs / 4))
+    this.#log = opts.log
+  }
+
+  get record (): InstanceRecord { return this.#record }
+  /** True once the latest heartbeat reached Redis. */
+  get registered (): boolean { return this.#registered }
+
+  async start (): Promise<void> {
+    this.#stopped = false
+    await this.#beat()
+    this.#schedule()
+  }
+
+  /** Publishes a new role (and meta) at once rather than at the next heartbeat. */
+  async update (changes: Partial<Pick<InstanceRecord, 'role' | 'meta' | 'url'>>): Promise<void> {
+    this.#record = { ...this.#record, ...changes }
+    if (!this.#stopped) await this.#beat(true)
+  }
+
+  /** Deregisters and stops the heartbeat. Best effort: a dead Redis lets the TTL do it. */
+  async stop (): Promise<void> {
+    this.#stopped = true
+    clearTimeout(this.#timer)
+    const { id, service } = this.#record
+    const event: RegistryEvent = { type: 'down', id, service }
+    try {
+      await this.#redis.multi().del(this.#keys.instance(id)).srem(this.#keys.ids, id).publish(this.#keys.channel, JSON.stringify(event)).exec()
+    } catch (err) {
+      this.#log?.warn({ err: (err as Error).message }, 'deregistration failed; the registration will expire')
+    }
+    this.#registered = false
+  }
+
+  #schedule (): void {
+    if (this.#stopped) return
+    this.#timer = setTimeout(() => { void this.#beat().finally(() => this.#schedule()) }, this.#heartbeatMs)
+    this.#timer.unref()
+  }
+
+  async #beat (announce = false): Promise<void> {
+    const record = this.#record
+    const json = JSON.stringify(record)
+    try {
+      const tx = this.#redis.multi().set(this.#keys.instance(record.id), json, 'PX', this.#ttlMs).sadd(this.#keys.ids, record.id)
+      // announce on first registration, after an outage, and on a change, so watchers need not wait for a refresh
+      if (announce || !this.#registered) tx.publish(this.#keys.channel, JSON.stringify({ type: 'up', instance: record } satisfies RegistryEvent))
+      await tx.exec()
+      if (!this.#registered) this.#log?.info({ url: record.url, role: record.role }, 'registered')
+      this.#registered = true
+    } catch (err) {
+      if (this.#registered) this.#log?.warn({ err: (err as Error).message }, 'heartbeat failed; will retry')
+      this.#registered = false
+    }
+  }
+}

@@ -1,0 +1,140 @@
+import { EventEmitter } from 'node:events'
+import { createRedis, type Redis } from '../redis.js'
+import type { Logger } from '../logger.js'
+import { parseRecord, registryKeys, type InstanceRecord, type RegistryEvent, type RegistryKeys } from './types.js'
+
+export interface WatcherOptions {
+  redisUrl: string
+  prefix: string
+  /** Full re-read of the registry, which also drops registrations whose TTL lapsed. @default 500 */
+  refreshMs?: number
+  /**
+   * After Redis comes back, removals seen by a refresh are held off this long so instances can
+   * re-register first (Redis may have restarted empty). @default 2500
+   */
+  reconnectGraceMs?: number
+  log?: Logger
+}
+
+export type Snapshot = ReadonlyMap<string, InstanceRecord>
+
+/**
+ * Follows the registry: pub/sub for changes at once, a periodic refresh for lapsed TTLs.
+ * While Redis is unreachable the last good snapshot is kept (self-preservation); the caller's
+ * own health checks decide meanwhile. Emits `change` with the new snapshot.
+ */
+export class RegistryWatcher extends EventEmitter<{ change: [Snapshot] }> {
+  readonly #keys: RegistryKeys
+  readonly #refreshMs: number
+  readonly #graceMs: number
+  readonly #log: Logger | undefined
+  readonly #redis: Redis
+  readonly #sub: Redis
+  #snapshot = new Map<string, InstanceRecord>()
+  #timer: NodeJS.Timeout | undefined
+  #readySince = 0
+  #healthy = false
+
+  constructor (opts: WatcherOptions) {
+    super()
+    this.#keys = registryKeys(opts.prefix)
+    this.#refreshMs = opts.refreshMs ?? 500
+    this.#graceMs = opts.reconnectGraceMs ?? 2_500
+    this.#log = opts.log
+    this.#redis = createRedis(opts.redisUrl, opts.log)
+    this.#sub = createRedis(opts.redisUrl, undefined, { enableOfflineQueue: true, maxRetriesPerRequest: null })
+    this.#sub.on('error', () => {}) // the command client logs outages once
+    this.#redis.on('ready', () => { this.#readySince = Date.now() })
+    this.#sub.on('message', (_channel: string, message: string) => this.#onEvent(message))
+  }
+
+  get snapshot (): Snapshot { return this.#snapshot }
+  /** Whether the last refresh reached Redis. */
+  get connected (): boolean { return this.#healthy }
+
+  instances (service: string): InstanceRecord[] {
+    return [...this.#snapshot.values()].filter((r) => r.service === service)
+  }
+
+  async start (): Promise<void> {
+    await this.#sub.subscribe(this.#keys.channel).catch(() => {})
+    await this.refresh()
+    this.#loop()
+  }
+
+  async stop (): Promise<void> {
+    clearTimeout(this.#timer)
+    this.#sub.disconnect()
+    this.#redis.disconnect()
+  }
+
+  /** Re-reads the whole registry; on failure keeps the current snapshot. */
+  async refresh (): Promise<void> {
+    let records: InstanceRecord[]
+    try {
+      const ids = await this.#redis.smembers(this.#keys.ids)
+      const raws = ids.length > 0 ? await this.#redis.mget(ids.map((id) => this.#keys.instance(id))) : []
+      records = []
+      const lapsed: string[] = []
+      raws.forEach((raw, i) => {
+        const record = parseRecord(raw)
+        if (record === undefined) lapsed.push(ids[i] as string)
+        else records.push(record)
+      })
+      if (lapsed.length > 0) await this.#redis.srem(this.#keys.ids, ...lapsed).catch(() => {})
+      if (!this.#healthy) this.#log?.info({ instances: records.length }, 'registry reachable')
+      this.#healthy = true
+    } catch (err) {
+      if (this.#healthy) this.#log?.warn({ err: (err as Error).message }, 'registry unreachable; keeping the last snapshot')
+      this.#healthy = false
+      return
+    }
+    const next = new Map(records.map((r) => [r.id, r]))
+    const inGrace = Date.now() - this.#readySince < this.#graceMs
+    if (inGrace) {
+      // Redis just came back: keep what we knew until the instances had time to re-register
+      for (const [id, record] of this.#snapshot) if (!next.has(id)) next.set(id, record)
+    }
+    this.#replace(next)
+  }
+
+  #loop (): void {
+    this.#timer = setTimeout(() => { void this.refresh().finally(() => this.#loop()) }, this.#refreshMs)
+    this.#timer.unref()
+  }
+
+  #onEvent (message: string): void {
+    let event: RegistryEvent
+    try {
+      event = JSON.parse(message) as RegistryEvent
+    } catch {
+      return
+    }
+    const next = new Map(this.#snapshot)
+    if (event.type === 'down') {
+      next.delete(event.id)
+    } else if (event.type === 'up') {
+      const record = parseRecord(JSON.stringify(event.instance))
+      if (record === undefined) return
+      next.set(record.id, record)
+    } else {
+      return
+    }
+    this.#replace(next)
+  }
+
+  #replace (next: Map<string, InstanceRecord>): void {
+    if (sameSnapshot(this.#snapshot, next)) return
+    this.#snapshot = next
+    this.emit('change', next)
+  }
+}
+
+function sameSnapshot (a: Snapshot, b: Snapshot): boolean {
+  if (a.size !== b.size) return false
+  for (const [id, record] of a) {
+    const other = b.get(id)
+    if (other === undefined || JSON.stringify(other) !== JSON.stringify(record)) return false
+  }
+  return true
+}

@@ -1,0 +1,119 @@
+import { randomUUID } from 'node:crypto'
+import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import type { Registry } from 'prom-client'
+import { ClusterError, toEnvelope, type ErrorEnvelope } from '../errors.js'
+import type { Logger } from '../logger.js'
+import { createMetricsRegistry, httpServerMetrics } from './metrics.js'
+
+export interface AppIdentity {
+  service: string
+  instanceId: string
+  logger: Logger
+}
+
+export interface CommonAppOptions extends AppIdentity {
+  /** Extra readiness: return the reasons it is not ready, or an empty list. */
+  readiness?: () => string[]
+  /** @default 1 MiB */
+  bodyLimit?: number
+  metrics?: Registry
+  /** Count and time every request (the gateway counts proxied ones itself). @default true */
+  httpMetrics?: boolean
+  fastify?: Partial<FastifyServerOptions>
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    instanceId: string
+    metricsRegistry: Registry
+  }
+}
+
+const requestIdPattern = /^[A-Za-z0-9._:-]{1,128}$/
+
+/** Accepts a caller's x-request-id when it is sane, otherwise makes one. */
+export function requestIdFrom (header: string | string[] | undefined): string {
+  return typeof header === 'string' && requestIdPattern.test(header) ? header : randomUUID()
+}
+
+/**
+ * The Fastify app every process starts from: request ids on every log line, `x-instance-id`
+ * and `x-request-id` on every response, JSON errors, /healthz, /readyz and /metrics.
+ * It never listens: `runService` does that.
+ */
+export function createApp (opts: CommonAppOptions): FastifyInstance {
+  const app = Fastify({
+    loggerInstance: opts.logger,
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'reqId' }),
+    genReqId: (req) => requestIdFrom(req.headers['x-request-id']),
+    bodyLimit: opts.bodyLimit ?? 1_048_576, // 1 MiB
+    routerOptions: { maxParamLength: 2_048 },
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    ...opts.fastify
+  })
+  const registry = opts.metrics ?? createMetricsRegistry({ service: opts.service, instance: opts.instanceId })
+  app.decorate('instanceId', opts.instanceId)
+  app.decorate('metricsRegistry', registry)
+
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-instance-id', opts.instanceId)
+    reply.header('x-request-id', request.id)
+  })
+  if (opts.httpMetrics !== false) observeRequests(app, registry)
+
+  app.setErrorHandler((err: FastifyError | ClusterError, request, reply) => {
+    const { status, body } = errorResponse(err)
+    if (status >= 500) request.log.error({ err }, 'request error')
+    if (err instanceof ClusterError && err.retryable && status === 503) void reply.header('retry-after', '1')
+    void reply.code(status).send(body)
+  })
+  app.setNotFoundHandler((request, reply) => {
+    void reply.code(404).send({ error: 'HTTP_ERR_NOT_FOUND', message: `no route for ${request.method} ${request.url.split('?')[0] ?? ''}` })
+  })
+
+  app.get('/healthz', async () => ({ status: 'ok', service: opts.service, instance: opts.instanceId, uptimeS: Math.round(process.uptime()) }))
+  app.get('/readyz', async (_request, reply) => {
+    const reasons = opts.readiness?.() ?? []
+    if (reasons.length === 0) return { status: 'ready', instance: opts.instanceId }
+    return await reply.code(503).send({ error: 'HTTP_ERR_UNAVAILABLE', message: `not ready: ${reasons.join('; ')}`, reasons })
+  })
+  app.get('/metrics', async (_request, reply) => {
+    void reply.type(registry.contentType)
+    return await registry.metrics()
+  })
+  return app
+}
+
+function observeRequests (app: FastifyInstance, registry: Registry): void {
+  const { requests, duration } = httpServerMetrics(registry)
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched'
+    requests.inc({ method: request.method, route, status: String(reply.statusCode) })
+    duration.observe({ method: request.method, route }, reply.elapsedTime / 1000)
+    if (reply.statusCode >= 500) request.log.warn({ status: reply.statusCode, url: request.url, ms: reply.elapsedTime }, 'request failed')
+    else request.log.debug({ status: reply.statusCode, url: request.url, ms: reply.elapsedTime }, 'request completed')
+  })
+}
+
+const fastifyCodeNames: Record<number, string> = {
+  400: 'HTTP_ERR_BAD_REQUEST',
+  404: 'HTTP_ERR_NOT_FOUND',
+  405: 'HTTP_ERR_METHOD_NOT_ALLOWED',
+  413: 'HTTP_ERR_PAYLOAD_TOO_LARGE',
+  415: 'HTTP_ERR_UNSUPPORTED_MEDIA_TYPE',
+  431: 'HTTP_ERR_HEADERS_TOO_LARGE',
+  503: 'HTTP_ERR_UNAVAILABLE'
+}
+
+/** Maps any thrown error to a status and the JSON envelope; 5xx never leaks internals. */
+export function errorResponse (err: FastifyError | ClusterError | Error): { status: number, body: ErrorEnvelope } {
+  if (err instanceof ClusterError) return { status: err.statusCode, body: toEnvelope(err) }
+  const status = (err as FastifyError).statusCode ?? 500
+  if (status >= 400 && status < 500) {
+    const code = fastifyCodeNames[status] ?? 'HTTP_ERR_BAD_REQUEST'
+    return { status, body: { error: code, message: err.message } }
+  }
+  if (status === 503) return { status, body: { error: 'HTTP_ERR_UNAVAILABLE', message: err.message } }
+  return { status: 500, body: { error: 'HTTP_ERR_INTERNAL', message: 'internal error' } }
+}

@@ -1,0 +1,63 @@
+/**
+ * The cluster in one typed file. The local launcher starts it, docker-compose.yml mirrors it
+ * (a test fails when they drift), the gateway reads balancers and routing rules from it, and
+ * /readyz waits for every service listed here. Adding a service is a folder under services/
+ * and one entry below: the gateway needs no change.
+ */
+export type BalancerName = 'round-robin' | 'random' | 'least-outstanding' | 'latency-ewma'
+
+export interface InstanceSpec {
+  /** Stable id: the registry key, the launcher's name for it, `x-instance-id`. */
+  id: string
+  env?: Readonly<Record<string, string>>
+}
+
+export interface ServiceSpec {
+  /** The server entry, relative to the project root, as TypeScript source (run from dist/). */
+  entry: string
+  /** A count of interchangeable instances (`<service>-1` …), or named ones with their own settings. */
+  instances: number | readonly InstanceSpec[]
+  /** Interchangeable instances can be scaled up and down. */
+  scalable: boolean
+  /** @default 'least-outstanding' */
+  balancer?: BalancerName
+  /** `leader`: non-GET requests (and default reads) go to the instance whose registry role is `leader`. */
+  routing?: 'any' | 'leader'
+  /** POST requests may be retried on another instance (the service dedupes them). @default false */
+  retryNonIdempotent?: boolean
+  /** Per-try timeout for this service, when its work is slower than the gateway default. */
+  tryTimeoutMs?: number
+  /** The gateway may cache GET responses that allow it (Cache-Control). @default false */
+  cacheable?: boolean
+  env?: Readonly<Record<string, string>>
+}
+
+export interface Topology {
+  gateway: { port: number }
+  services: Readonly<Record<string, ServiceSpec>>
+}
+
+export const topology = {
+  gateway: { port: 8080 },
+  services: {
+    echo: {
+      entry: 'services/echo/src/server.ts',
+      instances: 3,
+      scalable: true,
+      balancer: 'least-outstanding'
+    }
+  }
+} as const satisfies Topology
+
+/** The instance ids a service starts with. */
+export function instanceSpecs (service: string, spec: ServiceSpec): InstanceSpec[] {
+  if (typeof spec.instances === 'number') {
+    return Array.from({ length: spec.instances }, (_, i) => ({ id: `${service}-${i + 1}` }))
+  }
+  return [...spec.instances]
+}
+
+/** Where the built entry lives, relative to the project root. */
+export function builtEntry (spec: ServiceSpec): string {
+  return `dist/${spec.entry.replace(/\.ts$/, '.js')}`
+}
