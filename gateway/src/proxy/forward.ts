@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http'
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import { ClusterError, clusterError, toEnvelope } from '../../../shared/src/errors.js'
+import type { ClusterError } from '../../../shared/src/errors.js'
+import { clusterError, toEnvelope } from '../../../shared/src/errors.js'
 import type { Logger } from '../../../shared/src/logger.js'
 import type { GatewayConfig } from '../config.js'
 import type { GatewayMetrics } from '../metrics.js'

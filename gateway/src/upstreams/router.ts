@@ -36,7 +36,7 @@ export class Router {
     return this.#opts.services[name]
   }
 
-  *upstreams (): Iterable<Upstream> {
+  * upstreams (): Iterable<Upstream> {
     for (const pool of this.#pools.values()) yield * pool.upstreams
   }
 

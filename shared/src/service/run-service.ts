@@ -60,21 +60,21 @@ export async function runService<S extends ConfigSpec> (def: ServiceDefinition<S
   const instanceId = config.instanceId !== '' ? config.instanceId : `${def.service}-${randomBytes(3).toString('hex')}`
   const log = createLogger({ service: def.service, instanceId, level: config.logLevel })
   const redis = createRedis(config.redisUrl, log)
-  let registrar: Registrar | undefined
+  const late: { registrar?: Registrar } = {}
   const built = await def.build({
     config,
     instanceId,
     log,
     redis,
     registrar: () => {
-      if (registrar === undefined) throw new Error('registrar used before the service listens')
-      return registrar
+      if (late.registrar === undefined) throw new Error('registrar used before the service listens')
+      return late.registrar
     }
   })
   await built.app.listen({ host: config.host, port: config.port })
   const { port } = built.app.server.address() as AddressInfo
   const url = advertisedUrl(config.host, port, config.advertiseHost)
-  registrar = new Registrar({
+  const registrar = new Registrar({
     redis,
     prefix: config.keyPrefix,
     ttlMs: config.registryTtlMs,
@@ -82,6 +82,7 @@ export async function runService<S extends ConfigSpec> (def: ServiceDefinition<S
     log,
     record: { id: instanceId, service: def.service, url, role: built.role ?? 'member', startedAt: Date.now(), ...(built.meta ? { meta: built.meta } : {}) }
   })
+  late.registrar = registrar
   await registrar.start()
   await built.start?.()
   log.info({ url, registered: registrar.registered }, 'service ready')
@@ -92,7 +93,7 @@ export async function runService<S extends ConfigSpec> (def: ServiceDefinition<S
       log.info({ reason }, 'shutting down: deregistering, then draining')
       const force = setTimeout(() => { log.error('shutdown timed out; exiting'); process.exit(1) }, config.shutdownTimeoutMs)
       force.unref()
-      await registrar?.stop()
+      await registrar.stop()
       await built.stop?.()
       await sleep(config.drainDelayMs) // let gateways drop us before the listener closes
       await built.app.close()

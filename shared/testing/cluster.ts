@@ -1,0 +1,37 @@
+import { resolve } from 'node:path'
+import { builtEntry, topology } from '../../topology.js'
+import { freePort } from './ports.js'
+import { spawnNode, type SpawnedNode } from './processes.js'
+
+export const projectRoot = resolve(import.meta.dirname, '../..')
+
+export interface RunningProcess extends SpawnedNode {
+  url: string
+}
+
+/** Fast registry and health timings so tests see changes within a second. */
+export const fastTimings: Record<string, string> = {
+  REGISTRY_TTL_MS: '1500',
+  REGISTRY_HEARTBEAT_MS: '250',
+  GW_REGISTRY_REFRESH_MS: '250',
+  GW_HEALTH_INTERVAL_MS: '200',
+  GW_HEALTH_TIMEOUT_MS: '150',
+  DRAIN_DELAY_MS: '300'
+}
+
+/** Starts one instance of a topology service from the built output and waits until it is registered. */
+export async function startInstance (service: keyof typeof topology.services | string, env: Record<string, string>): Promise<RunningProcess> {
+  const spec = (topology.services as Record<string, Parameters<typeof builtEntry>[0]>)[service]
+  if (spec === undefined) throw new Error(`no service ${service} in the topology`)
+  const proc = spawnNode(resolve(projectRoot, builtEntry(spec)), { ...fastTimings, ...env })
+  const ready = await proc.waitForLog((e) => e.msg === 'service ready')
+  return { ...proc, url: String(ready.url) }
+}
+
+/** Starts a gateway on a free port. */
+export async function startGateway (env: Record<string, string>): Promise<RunningProcess> {
+  const port = await freePort()
+  const proc = spawnNode(resolve(projectRoot, 'dist/gateway/src/server.js'), { ...fastTimings, PORT: String(port), ...env })
+  await proc.waitForLog((e) => e.msg === 'gateway ready')
+  return { ...proc, url: `http://127.0.0.1:${port}` }
+}
