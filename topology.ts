@@ -45,6 +45,30 @@ export const topology = {
       instances: 3,
       scalable: true,
       balancer: 'least-outstanding'
+    },
+    feed: {
+      entry: 'services/feed/src/server.ts',
+      instances: 2,
+      scalable: true,
+      balancer: 'least-outstanding'
+    },
+    'ledger-hh': {
+      entry: 'services/ledger/src/server.ts',
+      instances: [{ id: 'ledger-hh-a', env: { LEDGER_PAIR: 'hot-hot' } }, { id: 'ledger-hh-b', env: { LEDGER_PAIR: 'hot-hot' } }],
+      scalable: false,
+      env: { LEDGER_PAIR: 'hot-hot' }
+    },
+    'ledger-hw': {
+      entry: 'services/ledger/src/server.ts',
+      instances: [{ id: 'ledger-hw-a', env: { LEDGER_PAIR: 'hot-warm' } }, { id: 'ledger-hw-b', env: { LEDGER_PAIR: 'hot-warm' } }],
+      scalable: false,
+      env: { LEDGER_PAIR: 'hot-warm' }
+    },
+    sink: {
+      entry: 'services/sink/src/server.ts',
+      instances: 2,
+      scalable: true,
+      balancer: 'least-outstanding'
     }
   }
 } as const satisfies Topology
