@@ -107,6 +107,24 @@ describe('redundant pairs under failure', () => {
     expect((await stats())['hot-hot'].conflicts).toBe(0)
   })
 
+  it('a well-behaved hot frozen past its lease stops by its own clock and comes back warm', async () => {
+    // make ledger-hw-b (no fault injection) the hot: kill the current hot, restart it without the fault flag
+    ledger('ledger-hw-a').signal('SIGKILL')
+    await waitFor(async () => (await roles(c.gateway.url, 'ledger-hw'))['ledger-hw-b'] === 'hot', 5_000, 'ledger-hw-b hot')
+    await c.startLedger('ledger-hw-a', { LEDGER_FAULT_SKIP_LEASE_CHECK: 'false' })
+    await waitFor(async () => (await roles(c.gateway.url, 'ledger-hw'))['ledger-hw-a'] === 'warm', 10_000, 'ledger-hw-a warm')
+    const load = pump(c.gateway.url)
+    await sleep(300)
+    ledger('ledger-hw-b').signal('SIGSTOP')
+    await waitFor(async () => (await roles(c.gateway.url, 'ledger-hw'))['ledger-hw-a'] === 'hot', 5_000, 'ledger-hw-a hot')
+    await sleep(300)
+    ledger('ledger-hw-b').signal('SIGCONT')
+    await waitFor(async () => (await roles(c.gateway.url, 'ledger-hw'))['ledger-hw-b'] === 'warm', 5_000, 'ledger-hw-b warm again')
+    await sleep(200)
+    await load.stop()
+    await expectVerified()
+  })
+
   it('kill -9 of one sink: outputs go to the other, nothing lost', async () => {
     const load = pump(c.gateway.url)
     await sleep(300)

@@ -67,11 +67,11 @@ export async function roles (gatewayUrl: string, service: string): Promise<Recor
 
 /** Posts events with a few concurrent senders until stopped; counts the accepted ones. */
 export function pump (gatewayUrl: string, { concurrency = 3, accounts = 5, pauseMs = 5 } = {}): { stop: () => Promise<number> } {
-  let running = true
+  const state = { running: true }
   let accepted = 0
   let n = 0
   const sender = async (): Promise<void> => {
-    while (running) {
+    while (state.running) {
       const i = n++
       try {
         const r = await postEvent(gatewayUrl, { account: `acct-${i % accounts}`, amount: (i % 7) - 2 })
@@ -83,7 +83,7 @@ export function pump (gatewayUrl: string, { concurrency = 3, accounts = 5, pause
   const senders = Array.from({ length: concurrency }, sender)
   return {
     stop: async () => {
-      running = false
+      state.running = false
       await Promise.all(senders)
       return accepted
     }

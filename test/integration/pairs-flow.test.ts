@@ -96,4 +96,18 @@ describe('feed → ledger pairs → sink', () => {
     expect(bad.statusCode).toBe(400)
     expect((await bad.body.json() as { error: string }).error).toBe('SINK_ERR_BAD_QUERY')
   })
+
+  it('answers 503 JSON while Redis is away, keeps running, and serves again once it is back', async () => {
+    redis.disconnect()
+    await c.redis.kill()
+    const down = await postEvent(c.gateway.url, { account: 'a1', amount: 1 })
+    expect(down.status).toBe(503)
+    expect(down.body.error).toBe('FEED_ERR_UNAVAILABLE')
+    const stats = await request(`${c.gateway.url}/api/sink/stats`)
+    expect(stats.statusCode).toBe(503)
+    expect((await stats.body.json() as { error: string }).error).toBe('SINK_ERR_UNAVAILABLE')
+    await c.redis.restart()
+    await waitFor(async () => (await postEvent(c.gateway.url, { account: 'z9', amount: 4 })).status === 202, 10_000, 'feed appends again')
+    for (const proc of [...c.ledgers.values(), ...c.sinks, ...c.feeds]) expect(proc.child.exitCode).toBeNull()
+  })
 })
