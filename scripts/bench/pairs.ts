@@ -90,7 +90,7 @@ async function main (): Promise<void> {
   await new Promise((resolve) => redis.once('ready', resolve))
   const env = { REDIS_URL: redisUrl, NINES_PREFIX: prefix }
   const keys = pipelineKeys(prefix)
-  await Promise.all([startService('sink', 'sink-1', env), startService('sink', 'sink-2', env), startService('feed', 'feed-1', env), startService('feed', 'feed-2', env)])
+  const [, , ...feeds] = await Promise.all([startService('sink', 'sink-1', env), startService('sink', 'sink-2', env), startService('feed', 'feed-1', env), startService('feed', 'feed-2', env)])
   const gwPort = await freePort()
   const gw = spawnTracked(process.execPath, [resolve(root, 'dist/gateway/src/server.js')], { ...env, PORT: String(gwPort), LOG_LEVEL: 'info' })
   gw.stderr?.resume()
@@ -119,27 +119,45 @@ async function main (): Promise<void> {
     }
   }
 
-  // (a) throughput
-  console.log(`(a) autocannon: ${connections} connections, pipelining ${pipelining}, ${duration} s → POST ${gateway}/api/feed/events`)
-  const epochBefore = await hw('epoch')
-  const t0 = Date.now()
-  let n = 0
-  const result = await autocannon({
-    url: `${gateway}/api/feed/events`,
-    connections,
-    pipelining,
-    duration,
-    requests: [{ method: 'POST', headers: { 'content-type': 'application/json' }, setupRequest: (req) => ({ ...req, body: JSON.stringify({ account: `acct-${n++ % 100}`, amount: (n % 11) - 5 }) }) }]
-  })
-  const inputs = await redis.xlen(keys.feed)
-  let tDone = Date.now()
-  for (const deadline = Date.now() + 60_000; Date.now() < deadline; await sleep(20)) {
-    if (await outputsOf('hot-hot') >= inputs && await outputsOf('hot-warm') >= inputs) { tDone = Date.now(); break }
+  // (a) throughput: autocannon through the gateway, then straight at one feed instance
+  const waitDrained = async (t0: number): Promise<{ inputs: number, doneAt: number }> => {
+    const inputs = await redis.xlen(keys.feed)
+    for (const deadline = Date.now() + 120_000; Date.now() < deadline; await sleep(10)) {
+      if (await outputsOf('hot-hot') >= inputs && await outputsOf('hot-warm') >= inputs) return { inputs, doneAt: Date.now() }
+    }
+    return { inputs, doneAt: Math.max(Date.now(), t0) }
   }
-  const e2e = inputs / ((tDone - t0) / 1000)
-  const falseTakeovers = (await hw('epoch')) - epochBefore
-  const throughput = { posted2xx: result['2xx'], non2xx: result.non2xx, errors: result.errors, feedReqPerS: Math.round(result.requests.average), latencyP50Ms: result.latency.p50, latencyP99Ms: result.latency.p99, inputs, endToEndEventsPerS: Math.round(e2e), drainAfterLoadMs: tDone - t0 - duration * 1000, falseTakeoversUnderLoad: falseTakeovers }
-  console.log(throughput)
+  const load = async (label: string, url: string): Promise<Record<string, number | string>> => {
+    console.log(`(a) ${label}: autocannon ${connections} connections, pipelining ${pipelining}, ${duration} s → POST ${url}`)
+    const epochBefore = await hw('epoch')
+    const inputsBefore = await redis.xlen(keys.feed)
+    const t0 = Date.now()
+    let n = 0
+    const result = await autocannon({
+      url,
+      connections,
+      pipelining,
+      duration,
+      requests: [{ method: 'POST', headers: { 'content-type': 'application/json' }, setupRequest: (req) => ({ ...req, body: JSON.stringify({ account: `acct-${n++ % 100}`, amount: (n % 11) - 5 }) }) }]
+    })
+    const { inputs, doneAt } = await waitDrained(t0)
+    const r = { via: label, accepted202: result['2xx'], non2xx: result.non2xx, errors: result.errors, reqPerS: Math.round(result.requests.average), latencyP50Ms: result.latency.p50, latencyP99Ms: result.latency.p99, endToEndEventsPerS: Math.round((inputs - inputsBefore) / ((doneAt - t0) / 1000)), drainAfterLoadMs: doneAt - t0 - duration * 1000, falseTakeoversUnderLoad: (await hw('epoch')) - epochBefore }
+    console.log(r)
+    return r
+  }
+  const throughput = [await load('gateway', `${gateway}/api/feed/events`), await load('feed-direct', `${feeds[0]?.url ?? ''}/events`)]
+  // the pipeline alone (feed stream → both pairs → sink), without HTTP ingestion: a backlog appended straight to the stream
+  const backlog = Number(process.env.BACKLOG ?? 50_000)
+  const tb = Date.now()
+  for (let i = 0; i < backlog; i += 1_000) {
+    const pipe = redis.pipeline()
+    for (let j = i; j < Math.min(backlog, i + 1_000); j++) pipe.xadd(keys.feed, '*', 'account', `b-${j % 100}`, 'amount', String((j % 11) - 5))
+    await pipe.exec()
+  }
+  const appendedMs = Date.now() - tb
+  const drained = await waitDrained(tb)
+  const pipeline = { backlog, appendMs: appendedMs, drainMs: drained.doneAt - tb, pipelineEventsPerS: Math.round(backlog / ((drained.doneAt - tb) / 1000)) }
+  console.log('(a) pipeline only (stream → ledgers → sink, both pairs):', pipeline)
 
   // a steady trickle of events during the failure runs, so there is always something to emit
   const trickle = { running: true, sent: 0 }
@@ -218,6 +236,7 @@ async function main (): Promise<void> {
   console.log(JSON.stringify({
     machine: { cpus: (await import('node:os')).cpus().length, node: process.version },
     throughput,
+    pipeline,
     killTakeoverMs: { runs: kills, p50: percentile(killMs, 50), p99: percentile(killMs, 99), max: Math.max(...killMs) },
     freezeTakeoverMs: { runs: freezes, p50: percentile(freezeMs, 50), p99: percentile(freezeMs, 99), max: Math.max(...freezeMs) },
     hotHotStallMs: hh,

@@ -5,13 +5,13 @@ export const ledgerSpec = {
   /** Which pair this instance belongs to: `hot-hot` registers as service ledger-hh, `hot-warm` as ledger-hw. */
   pair: oneOf('LEDGER_PAIR', pairNames, 'hot-hot'),
   /** Hot-warm lease time-to-live in Redis. */
-  leaseTtlMs: integer('LEDGER_LEASE_TTL_MS', 500, { min: 50, max: 60_000 }),
+  leaseTtlMs: integer('LEDGER_LEASE_TTL_MS', 1_000, { min: 50, max: 60_000 }),
   /** How often the hot renews its lease (at most half the TTL). */
-  leaseRenewMs: integer('LEDGER_LEASE_RENEW_MS', 100, { min: 10, max: 30_000 }),
+  leaseRenewMs: integer('LEDGER_LEASE_RENEW_MS', 200, { min: 10, max: 30_000 }),
   /** How often the warm tries to take the lease. */
   leaseRetryMs: integer('LEDGER_LEASE_RETRY_MS', 50, { min: 10, max: 30_000 }),
   /** Subtracted from the local lease validity against clock drift. */
-  leaseMarginMs: integer('LEDGER_LEASE_MARGIN_MS', 50, { min: 0, max: 30_000 }),
+  leaseMarginMs: integer('LEDGER_LEASE_MARGIN_MS', 100, { min: 0, max: 30_000 }),
   /** Take over at once when the hot's Redis connection is gone (kill -9) instead of waiting for the TTL. */
   fastTakeover: boolean('LEDGER_FAST_TAKEOVER', true),
   /** Most outputs per batch sent to the sink. */
