@@ -35,3 +35,25 @@ export async function startGateway (env: Record<string, string>): Promise<Runnin
   await proc.waitForLog((e) => e.msg === 'gateway ready')
   return { ...proc, url: `http://127.0.0.1:${port}` }
 }
+
+export interface EchoCluster {
+  redisUrl: string
+  gateway: RunningProcess
+  echoes: Map<string, RunningProcess>
+  env: Record<string, string>
+  addEcho: (id: string) => Promise<RunningProcess>
+}
+
+/** Redis (given), `count` echo instances and a gateway, all with a key prefix of their own. */
+export async function startEchoCluster (redisUrl: string, prefix: string, count = 3, gatewayEnv: Record<string, string> = {}): Promise<EchoCluster> {
+  const env = { REDIS_URL: redisUrl, NINES_PREFIX: prefix }
+  const echoes = new Map<string, RunningProcess>()
+  const addEcho = async (id: string): Promise<RunningProcess> => {
+    const proc = await startInstance('echo', { ...env, INSTANCE_ID: id })
+    echoes.set(id, proc)
+    return proc
+  }
+  await Promise.all(Array.from({ length: count }, async (_, i) => await addEcho(`echo-${i + 1}`)))
+  const gateway = await startGateway({ ...env, ...gatewayEnv })
+  return { redisUrl, gateway, echoes, env, addEcho }
+}
