@@ -1,6 +1,6 @@
 import { resolve } from 'node:path'
 import { builtEntry, topology } from '../../topology.js'
-import { freePort } from './ports.js'
+import { freePort } from '../../scripts/launcher/ports.js'
 import { spawnNode, type SpawnedNode } from './processes.js'
 
 export const projectRoot = resolve(import.meta.dirname, '../..')
