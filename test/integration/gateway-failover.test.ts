@@ -46,7 +46,7 @@ describe('gateway failover', () => {
   })
 
   it('loses no request when an instance is killed with kill -9 under load', async () => {
-    const load = runLoad({ url: `${cluster.gateway.url}/api/echo/steady`, durationMs: 2_500, concurrency: 8 })
+    const load = runLoad({ url: `${cluster.gateway.url}/api/echo/steady`, durationMs: 2_500, concurrency: 16 })
     await sleep(700)
     cluster.echoes.get('echo-2')!.signal('SIGKILL')
     const result = await load

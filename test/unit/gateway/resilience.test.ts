@@ -95,16 +95,32 @@ describe('retry rules', () => {
 })
 
 describe('retry budget', () => {
-  it('always allows the minimum, then a fraction of live requests', () => {
-    const b = new RetryBudget({ ratio: 0.2, minConcurrent: 2 })
-    expect(b.tryAcquireRetry()).toBe(true)
-    expect(b.tryAcquireRetry()).toBe(true)
-    expect(b.tryAcquireRetry()).toBe(false)
-    for (let i = 0; i < 20; i++) b.requestStarted()
-    expect(b.tryAcquireRetry()).toBe(true)
-    expect(b.tryAcquireRetry()).toBe(true)
-    expect(b.tryAcquireRetry()).toBe(false)
-    b.retryFinished()
-    expect(b.tryAcquireRetry()).toBe(true)
+  it('allows the reserve when quiet, then a fraction of recent requests', () => {
+    const b = new RetryBudget({ ratio: 0.2, minPerSecond: 1, windowMs: 2_000 })
+    expect(b.tryAcquireRetry(0)).toBe(true)
+    expect(b.tryAcquireRetry(0)).toBe(true)
+    expect(b.tryAcquireRetry(0)).toBe(false) // reserve: 1/s over 2 s
+    for (let i = 0; i < 10; i++) b.requestStarted(0)
+    expect(b.tryAcquireRetry(0)).toBe(true) // 2 + 0.2 × 10 = 4
+    expect(b.tryAcquireRetry(0)).toBe(true)
+    expect(b.tryAcquireRetry(0)).toBe(false)
+  })
+
+  it('forgets requests and retries older than the window', () => {
+    const b = new RetryBudget({ ratio: 0.5, minPerSecond: 0, windowMs: 1_000 })
+    for (let i = 0; i < 4; i++) b.requestStarted(0)
+    expect(b.tryAcquireRetry(0)).toBe(true)
+    expect(b.tryAcquireRetry(0)).toBe(true)
+    expect(b.tryAcquireRetry(0)).toBe(false)
+    expect(b.tryAcquireRetry(5_000)).toBe(false) // the requests that paid for them are gone
+    for (let i = 0; i < 2; i++) b.requestStarted(5_000)
+    expect(b.tryAcquireRetry(5_000)).toBe(true)
+  })
+
+  it('absorbs the burst of retries one dead instance causes under load', () => {
+    const b = new RetryBudget({ ratio: 0.2, minPerSecond: 10, windowMs: 10_000 })
+    for (let i = 0; i < 50; i++) b.requestStarted(0)
+    const granted = Array.from({ length: 40 }, () => b.tryAcquireRetry(1)).filter(Boolean).length
+    expect(granted).toBe(40)
   })
 })
