@@ -10,6 +10,9 @@ import { proxy, type ProxyDeps } from './proxy/forward.js'
 import { RetryBudget } from './resilience/retry-budget.js'
 import { missingServices, registerAdminRoutes } from './routes/admin.js'
 import { HealthChecker } from './upstreams/health-checker.js'
+import { EventLog } from './events/event-log.js'
+import { registerDashboard } from './routes/dashboard.js'
+import { Traffic } from './stats/traffic.js'
 import { Router } from './upstreams/router.js'
 
 export interface Gateway {
@@ -25,17 +28,25 @@ export interface Gateway {
  * health checks, outlier ejection, retries under a budget and the admin routes. Never listens.
  */
 export function buildGateway (config: GatewayConfig, topology: Topology, log: Logger): Gateway {
+  const events = new EventLog({ redisUrl: config.redisUrl, prefix: config.keyPrefix, source: config.instanceId, log })
+  const traffic = new Traffic()
   const router = new Router({
     services: topology.services,
     panicThreshold: config.panicThreshold,
     connections: config.upstreamConnections,
     health: { rise: config.healthRise, fall: config.healthFall },
     outlier: { consecutive5xx: config.eject5xx, baseEjectionMs: config.ejectBaseMs, maxEjectionMs: config.ejectMaxMs },
-    log
+    log,
+    onEvent: (event) => events.emit(event)
   })
   const watcher = new RegistryWatcher({ redisUrl: config.redisUrl, prefix: config.keyPrefix, refreshMs: config.registryRefreshMs, log })
   watcher.on('change', (snapshot) => router.apply(snapshot))
-  const health = new HealthChecker(router, { intervalMs: config.healthIntervalMs, timeoutMs: config.healthTimeoutMs, log })
+  const health = new HealthChecker(router, {
+    intervalMs: config.healthIntervalMs,
+    timeoutMs: config.healthTimeoutMs,
+    log,
+    onChange: (u, state) => events.emit({ type: state, service: u.record.service, instance: u.id, message: `${u.id} is ${state} (active checks)` })
+  })
   const budget = new RetryBudget({ ratio: config.retryBudgetRatio, minPerSecond: config.retryBudgetMinPerSecond, windowMs: 10_000 })
   const topologyServices = Object.keys(topology.services)
 
@@ -61,14 +72,16 @@ export function buildGateway (config: GatewayConfig, topology: Topology, log: Lo
       }
     }
   })
-  late.deps = { router, budget, metrics: new GatewayMetrics(app.metricsRegistry), config, log, instanceId: config.instanceId }
-  registerAdminRoutes(app, router)
+  late.deps = { router, budget, metrics: new GatewayMetrics(app.metricsRegistry), config, log, instanceId: config.instanceId, traffic, events }
+  registerAdminRoutes(app, router, traffic)
+  registerDashboard(app, router, traffic, events)
 
   return {
     app,
     router,
     watcher,
     start: async () => {
+      await events.start()
       await watcher.start()
       router.apply(watcher.snapshot)
       health.start()
@@ -77,6 +90,7 @@ export function buildGateway (config: GatewayConfig, topology: Topology, log: Lo
       await app.close()
       await health.stop()
       await watcher.stop()
+      await events.stop()
       await router.close()
     }
   }

@@ -1,9 +1,17 @@
-import { resolve } from 'node:path'
+import { existsSync } from 'node:fs'
+import { dirname, resolve } from 'node:path'
 import { builtEntry, topology } from '../../topology.js'
 import { freePort } from '../../scripts/launcher/ports.js'
 import { spawnNode, type SpawnedNode } from './processes.js'
 
-export const projectRoot = resolve(import.meta.dirname, '../..')
+/** The project root, whether this file runs from source or compiled into dist/. */
+export const projectRoot = findRoot(import.meta.dirname)
+
+function findRoot (from: string): string {
+  let dir = from
+  while (!existsSync(resolve(dir, 'package.json')) && dirname(dir) !== dir) dir = dirname(dir)
+  return dir
+}
 
 export interface RunningProcess extends SpawnedNode {
   url: string

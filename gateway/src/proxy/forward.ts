@@ -15,6 +15,8 @@ import { classifyFailure } from './failure.js'
 import { upstreamHeaders } from './headers.js'
 import { parseProxyPath } from './path.js'
 import { ProxyTry } from './proxy-try.js'
+import type { EventLog } from '../events/event-log.js'
+import type { Traffic } from '../stats/traffic.js'
 
 export interface ProxyDeps {
   router: Router
@@ -23,6 +25,8 @@ export interface ProxyDeps {
   config: GatewayConfig
   log: Logger
   instanceId: string
+  traffic: Traffic
+  events: Pick<EventLog, 'emit'>
   now?: () => number
 }
 
@@ -84,10 +88,13 @@ async function forward (req: IncomingMessage, res: ServerResponse, requestId: st
       upstream.started()
       current = ProxyTry.run(upstream, { origin: upstream.url, path: target.path, method: method as 'GET', headers, body: dispatchBody, headersTimeout: timeout, bodyTimeout: timeout }, res, requestId)
       const outcome = await current.done
-      upstream.finished(now() - t0)
+      const elapsed = now() - t0
+      upstream.finished(elapsed)
+      deps.traffic.recordTry(upstream.id, t0 + elapsed, elapsed, outcome.ok && outcome.status < 500)
       if (outcome.ok) {
         status = outcome.status
-        if (status >= 500) noteFailure(pool, upstream, 'status5xx', deps, now())
+        // a 503 is an instance saying "not now" on purpose (shedding load, no quorum): not an outlier
+        if (status >= 500 && status !== 503) noteFailure(pool, upstream, 'status5xx', deps, now())
         else upstream.outlier.onSuccess(now())
         return
       }
@@ -115,7 +122,9 @@ async function forward (req: IncomingMessage, res: ServerResponse, requestId: st
       deps.metrics.retry(pool.name)
     }
   } finally {
-    deps.metrics.request(pool.name, status, (now() - started) / 1000)
+    const end = now()
+    deps.metrics.request(pool.name, status, (end - started) / 1000)
+    deps.traffic.recordRequest(pool.name, end, end - started, status > 0 && status < 500)
   }
 }
 
@@ -124,6 +133,7 @@ function noteFailure (pool: ServicePool, upstream: Upstream, failure: FailureKin
   const ms = upstream.outlier.eject(at)
   deps.metrics.ejection(pool.name, upstream.id)
   deps.log.warn({ target: pool.name, instance: upstream.id, cause: failure, ejectedForMs: ms }, 'instance ejected')
+  deps.events.emit({ type: 'ejected', service: pool.name, instance: upstream.id, message: `${upstream.id} ejected for ${ms} ms (${failure})` })
 }
 
 /** During an election there is briefly no leader: wait for one rather than fail at once. */
