@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { killAll } from '../../shared/testing/processes.js'
+import { resolve } from 'node:path'
+import { projectRoot } from '../../shared/testing/cluster.js'
+import { killAll, spawnNode } from '../../shared/testing/processes.js'
 import { call, ids, localRecord, startKvCluster, status, waitFor, type KvCluster, type ReplicaId } from './kv-quorum-cluster.js'
 
 let kv: KvCluster
@@ -123,5 +125,16 @@ describe('kv-quorum: read repair', () => {
     const bad = await call(url('kv-quorum-1'), 'PUT', '/internal/replica/records', JSON.stringify({ records: [{ key: 'x y', value: null, version: { t: 1, c: 0, n: 'a' } }] }), { 'content-type': 'application/json' })
     expect(bad.status).toBe(400)
     expect(bad.json().error).toBe('KVQ_ERR_BAD_RECORD')
+  })
+})
+
+describe('kv-quorum: configuration', () => {
+  it.each([
+    ['W + R <= N without eventual', { KVQ_W: '1', KVQ_R: '2' }, /KVQ_CONSISTENCY=eventual/],
+    ['an instance outside the replica set', { INSTANCE_ID: 'kv-quorum-9' }, /not in KVQ_REPLICAS/]
+  ])('refuses to start with %s', async (_name, env, message) => {
+    const proc = spawnNode(resolve(projectRoot, 'dist/services/kv-quorum/src/server.js'), { ...kv.env, INSTANCE_ID: 'kv-quorum-1', KVQ_DATA_DIR: kv.dataDirs['kv-quorum-1'] + '-unused', ...env })
+    expect(await proc.exited).not.toBe(0)
+    expect(proc.lines.join('\n')).toMatch(message)
   })
 })

@@ -116,7 +116,7 @@ describe('records on the wire', () => {
     expect(fromWire(w)).toBeUndefined()
   })
 
-  it.each([['k1', true], ['a.b-c_d:e', true], ['', false], ['a/b', false], ['a b', false], ['k'.repeat(257), false]])('isKey(%j) → %s', (key, ok) => {
+  it.each([['k1', true], ['a.b-c_d:e', true], ['', false], ['a/b', false], ['a b', false], ['k'.repeat(257), false], ['.', false], ['..', false], ['...', true]])('isKey(%j) → %s', (key, ok) => {
     expect(isKey(key)).toBe(ok)
   })
 })

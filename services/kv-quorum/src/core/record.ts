@@ -26,9 +26,9 @@ export function fromWire (w: unknown): KvRecord | undefined {
   return { key, value: value === null ? null : Buffer.from(value, 'base64'), version: { t: version.t, c: version.c, n: version.n } }
 }
 
-/** Keys are path segments: 1–256 characters from a URL-safe set. */
+/** Keys are path segments: 1–256 characters from a URL-safe set (but not `.` or `..`, which paths resolve away). */
 export const keyPattern = /^[A-Za-z0-9._~:@!$'()*+,;=-]{1,256}$/
 
 export function isKey (key: string): boolean {
-  return keyPattern.test(key)
+  return keyPattern.test(key) && key !== '.' && key !== '..'
 }
