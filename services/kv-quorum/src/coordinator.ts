@@ -27,15 +27,18 @@ export interface ReadOutcome extends QuorumOutcome {
   stale: string[]
 }
 
+/** What the coordinator needs from the peer client (tests pass a fake). */
+export type PeerTransport = Pick<PeerClient, 'putRecords' | 'getRecord'>
+
 export interface CoordinatorOptions {
-  directory: ReplicaDirectory
+  directory: Pick<ReplicaDirectory, 'self' | 'targets'>
   replica: LocalReplica
-  peers: PeerClient
+  peers: PeerTransport
   clock: HybridClock
   hints: HintBook
   replicaTimeoutMs: number
-  metrics: KvQuorumMetrics
-  log: Logger
+  metrics: Pick<KvQuorumMetrics, 'hintsStored' | 'readRepairs'>
+  log: Pick<Logger, 'error' | 'debug'>
 }
 
 class NotRegistered extends Error {}

@@ -6,7 +6,7 @@ import type { VersionedStore } from './core/store.js'
 
 export interface ReplicaOptions {
   store: VersionedStore
-  log: AppendLog
+  log: Pick<AppendLog, 'append' | 'compact'>
   clock: HybridClock
   /** The wall clock (with any injected offset), for the tombstone grace period. */
   wallNow: () => number
