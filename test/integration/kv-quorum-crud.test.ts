@@ -148,6 +148,24 @@ describe('kv-quorum: ordering', () => {
   })
 })
 
+describe('kv-quorum: through the gateway with a replica killed', () => {
+  it('every default read and write succeeds, and the replica catches up when it returns', async () => {
+    const victim = kv.procs['kv-quorum-2']
+    victim.signal('SIGKILL')
+    await victim.exited
+    const statuses: number[] = []
+    for (let i = 0; i < 30; i++) {
+      const put = await call(gateway.url, 'PUT', `/api/kv-quorum/keys/gw-${i}`, `g${i}`)
+      const get = await call(gateway.url, 'GET', `/api/kv-quorum/keys/gw-${i}`)
+      statuses.push(put.status, get.status)
+      expect(get.text).toBe(`g${i}`)
+    }
+    expect(statuses.every((s) => s === 200)).toBe(true)
+    const back = await kv.start('kv-quorum-2')
+    await waitFor(async () => (await Promise.all(Array.from({ length: 30 }, async (_, i) => (await localRecord(back.url, `gw-${i}`))?.value === `g${i}`))).every(Boolean), 10_000, 'returned replica caught up')
+  })
+})
+
 describe('kv-quorum: anti-entropy', () => {
   it('restores a replica whose data directory was wiped', async () => {
     const keys = Array.from({ length: 40 }, (_, i) => `ae-${i}`)

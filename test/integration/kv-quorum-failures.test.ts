@@ -8,7 +8,7 @@ let kv: KvCluster
 
 beforeAll(async () => {
   // anti-entropy off: whatever converges here converged through hints or read repair
-  kv = await startKvCluster('kvq-fail', { KVQ_ANTI_ENTROPY_MS: '0', KVQ_HINT_INTERVAL_MS: '200', KVQ_REPLICA_TIMEOUT_MS: '500' })
+  kv = await startKvCluster('kvq-fail', { KVQ_ANTI_ENTROPY_MS: '0', KVQ_HINT_INTERVAL_MS: '200', KVQ_REPLICA_TIMEOUT_MS: '1000' })
 })
 
 afterAll(async () => {
