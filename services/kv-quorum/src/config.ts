@@ -1,5 +1,4 @@
-import { integer, oneOf, string, type ConfigOf } from '../../../shared/src/config.js'
-import { ConfigError } from '../../../shared/src/config.js'
+import { ConfigError, integer, oneOf, string, type ConfigOf } from '../../../shared/src/config.js'
 import { describeProblem, quorumProblems } from './core/quorum.js'
 
 /** Settings of a kv-quorum instance (env → typed, validated once at start). */
