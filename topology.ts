@@ -46,6 +46,19 @@ export const topology = {
       scalable: true,
       balancer: 'least-outstanding'
     },
+    'kv-quorum': {
+      entry: 'services/kv-quorum/src/server.ts',
+      // named: each replica is a member of the replica set by id and keeps its own data
+      instances: [
+        { id: 'kv-quorum-1', env: { KVQ_DATA_DIR: 'data/kv-quorum/kv-quorum-1' } },
+        { id: 'kv-quorum-2', env: { KVQ_DATA_DIR: 'data/kv-quorum/kv-quorum-2' } },
+        { id: 'kv-quorum-3', env: { KVQ_DATA_DIR: 'data/kv-quorum/kv-quorum-3' } }
+      ],
+      scalable: false,
+      // any instance coordinates; a write waits for W replicas, so spread by outstanding requests
+      balancer: 'least-outstanding',
+      env: { KVQ_REPLICAS: 'kv-quorum-1,kv-quorum-2,kv-quorum-3' }
+    },
     feed: {
       entry: 'services/feed/src/server.ts',
       instances: 2,

@@ -1,14 +1,18 @@
+import { createServer } from 'node:http'
 import type { FastifyInstance } from 'fastify'
 import { createApp } from '../../shared/src/service/create-app.js'
 import type { Logger } from '../../shared/src/logger.js'
 import { RegistryWatcher } from '../../shared/src/registry/watcher.js'
 import type { Topology } from '../../topology.js'
 import type { GatewayConfig } from './config.js'
-import { gatewayMetrics } from './metrics.js'
-import { proxy } from './proxy/forward.js'
+import { GatewayMetrics } from './metrics.js'
+import { proxy, type ProxyDeps } from './proxy/forward.js'
 import { RetryBudget } from './resilience/retry-budget.js'
 import { missingServices, registerAdminRoutes } from './routes/admin.js'
 import { HealthChecker } from './upstreams/health-checker.js'
+import { EventLog } from './events/event-log.js'
+import { registerDashboard } from './routes/dashboard.js'
+import { Traffic } from './stats/traffic.js'
 import { Router } from './upstreams/router.js'
 
 export interface Gateway {
@@ -24,42 +28,60 @@ export interface Gateway {
  * health checks, outlier ejection, retries under a budget and the admin routes. Never listens.
  */
 export function buildGateway (config: GatewayConfig, topology: Topology, log: Logger): Gateway {
+  const events = new EventLog({ redisUrl: config.redisUrl, prefix: config.keyPrefix, source: config.instanceId, log })
+  const traffic = new Traffic()
   const router = new Router({
     services: topology.services,
     panicThreshold: config.panicThreshold,
     connections: config.upstreamConnections,
     health: { rise: config.healthRise, fall: config.healthFall },
     outlier: { consecutive5xx: config.eject5xx, baseEjectionMs: config.ejectBaseMs, maxEjectionMs: config.ejectMaxMs },
-    log
+    log,
+    onEvent: (event) => events.emit(event)
   })
   const watcher = new RegistryWatcher({ redisUrl: config.redisUrl, prefix: config.keyPrefix, refreshMs: config.registryRefreshMs, log })
   watcher.on('change', (snapshot) => router.apply(snapshot))
-  const health = new HealthChecker(router, { intervalMs: config.healthIntervalMs, timeoutMs: config.healthTimeoutMs, log })
-  const budget = new RetryBudget({ ratio: config.retryBudgetRatio, minConcurrent: config.retryBudgetMin })
+  const health = new HealthChecker(router, {
+    intervalMs: config.healthIntervalMs,
+    timeoutMs: config.healthTimeoutMs,
+    log,
+    onChange: (u, state) => events.emit({ type: state, service: u.record.service, instance: u.id, message: `${u.id} is ${state} (active checks)` })
+  })
+  const budget = new RetryBudget({ ratio: config.retryBudgetRatio, minPerSecond: config.retryBudgetMinPerSecond, windowMs: 10_000 })
   const topologyServices = Object.keys(topology.services)
 
+  const late: { deps?: ProxyDeps } = {}
   const app = createApp({
     service: 'gateway',
     instanceId: config.instanceId,
     logger: log,
     httpMetrics: false,
     bodyLimit: config.bodyLimitBytes,
-    readiness: () => missingServices(router, topologyServices, Date.now()).map((name) => `${name}: no healthy instance`)
+    readiness: () => missingServices(router, topologyServices, Date.now()).map((name) => `${name}: no healthy instance`),
+    fastify: {
+      // `/api/*` is the hot path: it goes straight to the proxy on the raw request, skipping
+      // Fastify's routing and reply objects (about a fifth of the gateway's CPU per request);
+      // everything else (admin routes, 404s, client errors) is Fastify's as usual
+      serverFactory: (handler) => {
+        const server = createServer((req, res) => {
+          if (late.deps !== undefined && req.url?.startsWith('/api/') === true) void proxy(req, res, late.deps)
+          else handler(req, res)
+        })
+        server.keepAliveTimeout = 72_000 // ms, longer than the usual client idle timeouts
+        return server
+      }
+    }
   })
-  const deps = { router, budget, metrics: gatewayMetrics(app.metricsRegistry), config, log, instanceId: config.instanceId }
-  registerAdminRoutes(app, router)
-  void app.register(async (scope) => {
-    // bodies stream through untouched: no parsing, no buffering beyond the replay limit
-    scope.removeAllContentTypeParsers()
-    scope.addContentTypeParser('*', (_request, _payload, done) => { done(null) })
-    scope.all('/api/*', async (request, reply) => { await proxy(request, reply, deps) })
-  })
+  late.deps = { router, budget, metrics: new GatewayMetrics(app.metricsRegistry), config, log, instanceId: config.instanceId, traffic, events }
+  registerAdminRoutes(app, router, traffic)
+  registerDashboard(app, router, traffic, events)
 
   return {
     app,
     router,
     watcher,
     start: async () => {
+      await events.start()
       await watcher.start()
       router.apply(watcher.snapshot)
       health.start()
@@ -68,6 +90,7 @@ export function buildGateway (config: GatewayConfig, topology: Topology, log: Lo
       await app.close()
       await health.stop()
       await watcher.stop()
+      await events.stop()
       await router.close()
     }
   }

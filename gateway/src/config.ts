@@ -9,7 +9,7 @@ export const gatewaySpec = {
   deadlineMs: integer('GW_DEADLINE_MS', 10_000, { min: 10, max: 600_000 }),
   maxAttempts: integer('GW_MAX_ATTEMPTS', 2, { min: 1, max: 5 }),
   retryBudgetRatio: number('GW_RETRY_BUDGET_RATIO', 0.2, { min: 0, max: 1 }),
-  retryBudgetMin: integer('GW_RETRY_BUDGET_MIN', 3, { min: 0, max: 10_000 }),
+  retryBudgetMinPerSecond: integer('GW_RETRY_BUDGET_MIN_PER_S', 10, { min: 0, max: 100_000 }),
   healthIntervalMs: integer('GW_HEALTH_INTERVAL_MS', 500, { min: 50, max: 60_000 }),
   healthTimeoutMs: integer('GW_HEALTH_TIMEOUT_MS', 250, { min: 10, max: 60_000 }),
   healthRise: integer('GW_HEALTH_RISE', 2, { min: 1, max: 100 }),

@@ -127,5 +127,7 @@ export const commonSpec = {
   advertiseHost: string('ADVERTISE_HOST', ''),
   redisUrl: url('REDIS_URL', 'redis://127.0.0.1:6379'),
   keyPrefix: string('NINES_PREFIX', 'nines', { pattern: /^[A-Za-z0-9_.:-]{1,64}$/ }),
+  /** Set by the launcher: the process exits when its launcher is gone. */
+  parentPid: integer('NINES_PARENT_PID', 0, { min: 0 }),
   logLevel: oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info')
 } satisfies ConfigSpec

@@ -1,9 +1,17 @@
-import { resolve } from 'node:path'
+import { existsSync } from 'node:fs'
+import { dirname, resolve } from 'node:path'
 import { builtEntry, topology } from '../../topology.js'
-import { freePort } from './ports.js'
+import { freePort } from '../../scripts/launcher/ports.js'
 import { spawnNode, type SpawnedNode } from './processes.js'
 
-export const projectRoot = resolve(import.meta.dirname, '../..')
+/** The project root, whether this file runs from source or compiled into dist/. */
+export const projectRoot = findRoot(import.meta.dirname)
+
+function findRoot (from: string): string {
+  let dir = from
+  while (!existsSync(resolve(dir, 'package.json')) && dirname(dir) !== dir) dir = dirname(dir)
+  return dir
+}
 
 export interface RunningProcess extends SpawnedNode {
   url: string
@@ -34,4 +42,26 @@ export async function startGateway (env: Record<string, string>): Promise<Runnin
   const proc = spawnNode(resolve(projectRoot, 'dist/gateway/src/server.js'), { ...fastTimings, PORT: String(port), ...env })
   await proc.waitForLog((e) => e.msg === 'gateway ready')
   return { ...proc, url: `http://127.0.0.1:${port}` }
+}
+
+export interface EchoCluster {
+  redisUrl: string
+  gateway: RunningProcess
+  echoes: Map<string, RunningProcess>
+  env: Record<string, string>
+  addEcho: (id: string) => Promise<RunningProcess>
+}
+
+/** Redis (given), `count` echo instances and a gateway, all with a key prefix of their own. */
+export async function startEchoCluster (redisUrl: string, prefix: string, count = 3, gatewayEnv: Record<string, string> = {}): Promise<EchoCluster> {
+  const env = { REDIS_URL: redisUrl, NINES_PREFIX: prefix }
+  const echoes = new Map<string, RunningProcess>()
+  const addEcho = async (id: string): Promise<RunningProcess> => {
+    const proc = await startInstance('echo', { ...env, INSTANCE_ID: id })
+    echoes.set(id, proc)
+    return proc
+  }
+  await Promise.all(Array.from({ length: count }, async (_, i) => await addEcho(`echo-${i + 1}`)))
+  const gateway = await startGateway({ ...env, ...gatewayEnv })
+  return { redisUrl, gateway, echoes, env, addEcho }
 }

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { Redis } from 'ioredis'
-import { freePort } from './ports.js'
+import { freePort } from '../../scripts/launcher/ports.js'
 import { track } from './processes.js'
 
 export interface TestRedis {

@@ -1,7 +1,6 @@
-import type { ServerResponse } from 'node:http'
-import type { FastifyReply, FastifyRequest } from 'fastify'
-import type { ClusterError } from '../../../shared/src/errors.js'
-import { clusterError, toEnvelope } from '../../../shared/src/errors.js'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { ClusterError, clusterError, toEnvelope } from '../../../shared/src/errors.js'
+import { requestIdFrom } from '../../../shared/src/service/create-app.js'
 import type { Logger } from '../../../shared/src/logger.js'
 import type { GatewayConfig } from '../config.js'
 import type { GatewayMetrics } from '../metrics.js'
@@ -11,10 +10,13 @@ import { shouldRetry } from '../resilience/retry-policy.js'
 import type { Router } from '../upstreams/router.js'
 import type { ServicePool } from '../upstreams/service-pool.js'
 import type { Upstream } from '../upstreams/upstream.js'
-import { prepareBody, type RequestBody } from './body.js'
+import { prepareBody } from './body.js'
 import { classifyFailure } from './failure.js'
-import { downstreamHeaders, upstreamHeaders } from './headers.js'
+import { upstreamHeaders } from './headers.js'
 import { parseProxyPath } from './path.js'
+import { ProxyTry } from './proxy-try.js'
+import type { EventLog } from '../events/event-log.js'
+import type { Traffic } from '../stats/traffic.js'
 
 export interface ProxyDeps {
   router: Router
@@ -23,136 +25,129 @@ export interface ProxyDeps {
   config: GatewayConfig
   log: Logger
   instanceId: string
+  traffic: Traffic
+  events: Pick<EventLog, 'emit'>
   now?: () => number
 }
 
-type TryResult = { ok: true, status: number } | { ok: false, failure: FailureKind | 'client-abort', responseStarted: boolean, error: unknown }
+const clientGone = Object.assign(new Error('client closed the connection'), { code: 'CLIENT_GONE' })
 
 /**
- * Proxies `/api/<service>/*`: choose an instance, stream the request and the response through
- * its keep-alive pool, and on a failure that sent no response byte, try another instance when
- * the retry rules and the budget allow. Errors decided before the first try are thrown (the
- * Fastify error handler answers them); after that the raw response is ours.
+ * Proxies `/api/<service>/*` on the raw request (the hot path skips Fastify's routing): choose an
+ * instance, stream the request and the response through its keep-alive pool, and on a failure
+ * that sent no response byte, try another instance when the retry rules and the budget allow.
  */
-export async function proxy (request: FastifyRequest, reply: FastifyReply, deps: ProxyDeps): Promise<void> {
+export async function proxy (req: IncomingMessage, res: ServerResponse, deps: ProxyDeps): Promise<void> {
+  const requestId = requestIdFrom(req.headers['x-request-id'])
+  try {
+    await forward(req, res, requestId, deps)
+  } catch (err) {
+    const error = err instanceof ClusterError ? err : clusterError('HTTP_ERR_INTERNAL', 'internal error')
+    if (!(err instanceof ClusterError)) deps.log.error({ reqId: requestId, err }, 'proxy failed')
+    writeError(res, error, requestId, deps.instanceId)
+  }
+}
+
+async function forward (req: IncomingMessage, res: ServerResponse, requestId: string, deps: ProxyDeps): Promise<void> {
   const now = deps.now ?? Date.now
   const started = now()
-  const target = parseProxyPath(request.raw.url ?? '/')
+  const method = req.method ?? 'GET'
+  const target = parseProxyPath(req.url ?? '/')
   if (!target.ok) throw clusterError(target.code, target.message)
   const pool = deps.router.service(target.service)
   if (pool === undefined) throw clusterError('GW_ERR_UNKNOWN_SERVICE', `unknown service "${target.service}"`)
   const spec = deps.router.spec(target.service)
-  const body = await prepareBody(request.raw, deps.config.bodyLimitBytes, deps.config.replayLimitBytes)
-  const role = spec?.routing === 'leader' && needsLeader(request.method, target.path) ? 'leader' : undefined
-  const headers = upstreamHeaders(request.headers, { clientIp: request.ip, requestId: request.id, host: request.headers.host })
+  const body = await prepareBody(req, deps.config.bodyLimitBytes, deps.config.replayLimitBytes)
+  const role = spec?.routing === 'leader' && needsLeader(method, target.path) ? 'leader' : undefined
+  const headers = upstreamHeaders(req.headers, { clientIp: req.socket.remoteAddress ?? '', requestId, host: req.headers.host })
+  const dispatchBody = body.kind === 'buffered' ? body.data : body.kind === 'streamed' ? body.stream : null
 
-  void reply.hijack()
-  const res = reply.raw
-  const abort = new AbortController()
-  res.on('close', () => { if (!res.writableFinished) abort.abort() })
+  let current: ProxyTry | undefined
+  let gone = false
+  res.once('close', () => {
+    if (res.writableFinished) return
+    gone = true
+    current?.abort(clientGone)
+  })
   const deadline = started + deps.config.deadlineMs
   const tried = new Set<Upstream>()
-  let holdsRetrySlot = false
   let status = 0
-  deps.budget.requestStarted()
+  deps.budget.requestStarted(started)
   try {
     for (let attempt = 1; ; attempt++) {
-      const upstream = await pickUpstream(pool, tried, role, deps, now)
+      const upstream = pool.pick(now(), { exclude: tried, ...(role !== undefined ? { role } : {}) }) ??
+        (role !== undefined && tried.size === 0 ? await waitForLeader(pool, deps.config.leaderWaitMs, now) : undefined)
       if (upstream === undefined) {
-        status = writeError(res, noUpstream(target.service, role), request.id, deps.instanceId)
+        status = writeError(res, noUpstream(target.service, role), requestId, deps.instanceId)
         return
       }
       tried.add(upstream)
-      deps.metrics.picks.inc({ service: pool.name, instance: upstream.id })
+      deps.metrics.pick(pool.name, upstream.id)
       const timeout = Math.max(1, Math.min(spec?.tryTimeoutMs ?? deps.config.tryTimeoutMs, deadline - now()))
-      const result = await tryOnce(upstream, request.method, target.path, headers, body, timeout, res, abort.signal, request.id, now)
-      if (result.ok) {
-        status = result.status
-        if (status >= 500) noteFailure(pool, upstream, 'status5xx', deps, now())
+      const t0 = now()
+      upstream.started()
+      current = ProxyTry.run(upstream, { origin: upstream.url, path: target.path, method: method as 'GET', headers, body: dispatchBody, headersTimeout: timeout, bodyTimeout: timeout }, res, requestId)
+      const outcome = await current.done
+      const elapsed = now() - t0
+      upstream.finished(elapsed)
+      deps.traffic.recordTry(upstream.id, t0 + elapsed, elapsed, outcome.ok && outcome.status < 500)
+      if (outcome.ok) {
+        status = outcome.status
+        // a 503 is an instance saying "not now" on purpose (shedding load, no quorum): not an outlier
+        if (status >= 500 && status !== 503) noteFailure(pool, upstream, 'status5xx', deps, now())
         else upstream.outlier.onSuccess(now())
         return
       }
-      if (result.failure === 'client-abort') {
+      const failure = classifyFailure(outcome.error, gone)
+      if (failure === 'client-abort') {
         status = 499 // nginx's code for a client that went away
         return
       }
-      deps.metrics.upstreamErrors.inc({ service: pool.name, cause: result.failure })
-      noteFailure(pool, upstream, result.failure, deps, now())
+      deps.metrics.upstreamError(pool.name, failure)
+      noteFailure(pool, upstream, failure, deps, now())
       const retry = now() < deadline && shouldRetry({
-        method: request.method,
-        failure: result.failure,
-        responseStarted: result.responseStarted,
+        method,
+        failure,
+        responseStarted: outcome.responseStarted,
         bodyReplayable: body.kind !== 'streamed',
         retryNonIdempotent: spec?.retryNonIdempotent === true,
         attempt,
         maxAttempts: deps.config.maxAttempts
-      }) && (holdsRetrySlot || deps.budget.tryAcquireRetry())
+      }) && deps.budget.tryAcquireRetry(now())
       if (!retry) {
-        request.log.warn({ instance: upstream.id, cause: result.failure, err: (result.error as Error).message }, 'upstream try failed')
-        status = writeError(res, tryError(result.failure, target.service, now() >= deadline), request.id, deps.instanceId)
+        deps.log.warn({ reqId: requestId, instance: upstream.id, cause: failure, err: outcome.error.message }, 'upstream try failed')
+        status = writeError(res, tryError(failure, target.service, now() >= deadline), requestId, deps.instanceId)
         return
       }
-      holdsRetrySlot = true
-      deps.metrics.retries.inc({ service: pool.name })
+      deps.metrics.retry(pool.name)
     }
   } finally {
-    deps.budget.requestFinished()
-    if (holdsRetrySlot) deps.budget.retryFinished()
-    deps.metrics.requests.inc({ service: pool.name, status: String(status) })
-    deps.metrics.duration.observe({ service: pool.name }, (now() - started) / 1000)
-  }
-}
-
-async function tryOnce (upstream: Upstream, method: string, path: string, headers: Record<string, string | string[]>, body: RequestBody,
-  timeoutMs: number, res: ServerResponse, signal: AbortSignal, requestId: string, now: () => number): Promise<TryResult> {
-  const t0 = now()
-  let responseStarted = false
-  let status = 0
-  upstream.started()
-  try {
-    await upstream.pool.stream({
-      path,
-      method: method as 'GET',
-      headers,
-      body: body.kind === 'buffered' ? body.data : body.kind === 'streamed' ? body.stream : null,
-      signal,
-      headersTimeout: timeoutMs,
-      bodyTimeout: timeoutMs
-    }, ({ statusCode, headers: upstreamHeaders }) => {
-      responseStarted = true
-      status = statusCode
-      res.writeHead(statusCode, downstreamHeaders(upstreamHeaders as Record<string, string | string[]>, requestId))
-      return res
-    })
-    return { ok: true, status }
-  } catch (error) {
-    return { ok: false, failure: classifyFailure(error, signal.aborted), responseStarted: responseStarted || res.headersSent, error }
-  } finally {
-    upstream.finished(now() - t0)
+    const end = now()
+    deps.metrics.request(pool.name, status, (end - started) / 1000)
+    deps.traffic.recordRequest(pool.name, end, end - started, status > 0 && status < 500)
   }
 }
 
 function noteFailure (pool: ServicePool, upstream: Upstream, failure: FailureKind, deps: ProxyDeps, at: number): void {
   if (!upstream.outlier.onFailure(failure, at) || !pool.mayEject(upstream, at)) return
   const ms = upstream.outlier.eject(at)
-  deps.metrics.ejections.inc({ service: pool.name, instance: upstream.id })
+  deps.metrics.ejection(pool.name, upstream.id)
   deps.log.warn({ target: pool.name, instance: upstream.id, cause: failure, ejectedForMs: ms }, 'instance ejected')
+  deps.events.emit({ type: 'ejected', service: pool.name, instance: upstream.id, message: `${upstream.id} ejected for ${ms} ms (${failure})` })
 }
 
-/** Waits briefly for a leader during an election instead of failing at once. */
-async function pickUpstream (pool: ServicePool, tried: Set<Upstream>, role: string | undefined, deps: ProxyDeps, now: () => number): Promise<Upstream | undefined> {
-  const pick = (): Upstream | undefined => pool.pick(now(), { exclude: tried, ...(role !== undefined ? { role } : {}) })
-  let upstream = pick()
-  if (upstream !== undefined || role === undefined || tried.size > 0) return upstream
-  const giveUp = now() + deps.config.leaderWaitMs
-  while (upstream === undefined && now() < giveUp) {
+/** During an election there is briefly no leader: wait for one rather than fail at once. */
+async function waitForLeader (pool: ServicePool, waitMs: number, now: () => number): Promise<Upstream | undefined> {
+  const giveUp = now() + waitMs
+  while (now() < giveUp) {
     await new Promise((resolve) => setTimeout(resolve, 25))
-    upstream = pick()
+    const leader = pool.pick(now(), { role: 'leader' })
+    if (leader !== undefined) return leader
   }
-  return upstream
+  return undefined
 }
 
-/** Writes, reads without `consistency=eventual`, go to the leader. */
+/** Writes, and reads without `consistency=eventual`, go to the leader. */
 function needsLeader (method: string, path: string): boolean {
   if (method !== 'GET' && method !== 'HEAD') return true
   return !/[?&]consistency=eventual(&|$)/.test(path)
@@ -178,6 +173,8 @@ export function writeError (res: ServerResponse, err: ClusterError, requestId: s
   const payload = JSON.stringify(toEnvelope(err))
   res.writeHead(err.statusCode, {
     'content-type': 'application/json; charset=utf-8',
+    // an error may leave part of a request body unread: do not reuse the connection for it
+    ...(err.statusCode === 413 ? { connection: 'close' } : {}),
     'content-length': Buffer.byteLength(payload),
     'x-request-id': requestId,
     'x-instance-id': instanceId,

@@ -1,4 +1,6 @@
 import type { FastifyInstance } from 'fastify'
+import type { Traffic } from '../stats/traffic.js'
+import type { WindowSnapshot } from '../stats/rolling-latency.js'
 import type { Router } from '../upstreams/router.js'
 
 /** What GET /registry shows of one instance. */
@@ -37,6 +39,29 @@ export function missingServices (router: Router, topologyServices: readonly stri
   return topologyServices.filter((name) => (router.service(name)?.availableCount(now) ?? 0) === 0)
 }
 
-export function registerAdminRoutes (app: FastifyInstance, router: Router): void {
+export interface ServiceStats {
+  /** Requests per second, latency and error rate over the last 5 s, as the gateway saw them. */
+  traffic: WindowSnapshot | null
+  healthy: number
+  total: number
+  instances: Array<InstanceView & { traffic: WindowSnapshot | null }>
+}
+
+/** Registry view plus live traffic: what GET /stats, the dashboard and the autoscaler read. */
+export function statsView (router: Router, traffic: Traffic, now: number): { at: number, services: Record<string, ServiceStats> } {
+  const services: Record<string, ServiceStats> = {}
+  for (const [name, instances] of Object.entries(registryView(router, now).services)) {
+    services[name] = {
+      traffic: traffic.service(name, now) ?? null,
+      healthy: instances.filter((i) => i.healthy).length,
+      total: instances.length,
+      instances: instances.map((i) => ({ ...i, traffic: traffic.instance(i.id, now) ?? null }))
+    }
+  }
+  return { at: now, services }
+}
+
+export function registerAdminRoutes (app: FastifyInstance, router: Router, traffic: Traffic): void {
   app.get('/registry', async () => registryView(router, Date.now()))
+  app.get('/stats', async () => statsView(router, traffic, Date.now()))
 }

@@ -10,6 +10,8 @@ export interface RouterOptions extends UpstreamOptions {
   services: Readonly<Record<string, ServiceSpec>>
   panicThreshold: number
   log?: Logger
+  /** Told of instances joining, leaving and changing role, for the events timeline. */
+  onEvent?: (event: { type: string, service: string, instance: string, message: string }) => void
 }
 
 /**
@@ -71,17 +73,22 @@ export class Router {
     for (const record of records) {
       const existing = current.get(record.id)
       if (existing !== undefined && existing.url === record.url) {
-        if (existing.role !== record.role) this.#opts.log?.info({ target: pool.name, instance: record.id, role: record.role }, 'role changed')
+        if (existing.role !== record.role) {
+          this.#opts.log?.info({ target: pool.name, instance: record.id, role: record.role }, 'role changed')
+          this.#opts.onEvent?.({ type: 'role-changed', service: pool.name, instance: record.id, message: `${record.id}: ${existing.role} → ${record.role}` })
+        }
         existing.record = record
         next.push(existing)
         current.delete(record.id)
       } else {
         next.push(new Upstream(record, this.#opts))
         this.#opts.log?.info({ target: pool.name, instance: record.id, url: record.url }, 'instance added')
+        this.#opts.onEvent?.({ type: 'instance-added', service: pool.name, instance: record.id, message: `${record.id} joined at ${record.url} as ${record.role}` })
       }
     }
     for (const gone of current.values()) {
       this.#opts.log?.info({ target: pool.name, instance: gone.id }, 'instance removed')
+      this.#opts.onEvent?.({ type: 'instance-removed', service: pool.name, instance: gone.id, message: `${gone.id} left the registry` })
       void gone.close()
     }
     next.sort((a, b) => a.id.localeCompare(b.id))

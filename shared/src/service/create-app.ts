@@ -3,6 +3,7 @@ import Fastify, { LogController, type FastifyError, type FastifyInstance, type F
 import type { Registry } from 'prom-client'
 import { ClusterError, toEnvelope, type ErrorEnvelope } from '../errors.js'
 import type { Logger } from '../logger.js'
+import { clientErrorHandler, frameworkErrors } from './client-errors.js'
 import { createMetricsRegistry, httpServerMetrics } from './metrics.js'
 
 export interface AppIdentity {
@@ -50,6 +51,8 @@ export function createApp (opts: CommonAppOptions): FastifyInstance {
     routerOptions: { maxParamLength: 2_048 },
     return503OnClosing: true,
     forceCloseConnections: 'idle',
+    clientErrorHandler,
+    frameworkErrors,
     ...opts.fastify
   })
   const registry = opts.metrics ?? createMetricsRegistry({ service: opts.service, instance: opts.instanceId })

@@ -7,6 +7,7 @@ import { createRedis, type Redis } from '../redis.js'
 import { Registrar } from '../registry/registrar.js'
 import type { InstanceRecord } from '../registry/types.js'
 import { advertisedUrl } from './advertise.js'
+import { exitWithParent } from './watch-parent.js'
 
 export const serviceSpec = {
   ...commonSpec,
@@ -103,6 +104,7 @@ export async function runService<S extends ConfigSpec> (def: ServiceDefinition<S
     })()
     return await stopping
   }
+  exitWithParent(config.parentPid || undefined, () => { void stop('launcher gone').then(() => process.exit(0)) })
   if (handleSignals) {
     for (const signal of ['SIGTERM', 'SIGINT'] as const) {
       process.once(signal, () => { void stop(signal).then(() => process.exit(0)) })

@@ -1,0 +1,96 @@
+import { writeFileSync } from 'node:fs'
+import { resolve } from 'node:path'
+import { builtEntry, instanceSpecs, topology, type Topology } from '../topology.js'
+
+/** Port every instance listens on inside its container (the healthcheck needs to know it). */
+export const containerPort = 3000
+
+const header = `# Generated from topology.ts by \`npm run compose\`. Do not edit by hand:
+# test/unit/compose.test.ts fails when this file drifts from the topology.
+`
+
+function healthcheck (port: number): string[] {
+  return [
+    '    healthcheck:',
+    `      test: ["CMD", "node", "-e", "fetch('http://127.0.0.1:${port}/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]`,
+    '      interval: 5s',
+    '      timeout: 2s',
+    '      retries: 3',
+    '      start_period: 5s'
+  ]
+}
+
+function environment (env: Record<string, string>): string[] {
+  return ['    environment:', ...Object.entries(env).map(([k, v]) => `      ${k}: ${JSON.stringify(v)}`)]
+}
+
+const common = { REDIS_URL: 'redis://redis:6379', HOST: '0.0.0.0', ADVERTISE_HOST: 'auto', LOG_LEVEL: 'info' }
+
+/**
+ * The docker-compose.yml for a topology: Redis with a healthcheck, the gateway published on 8080,
+ * interchangeable instances as one service with replicas, and instances with an identity of their
+ * own (replicas, pair members) as one service each, with a named volume for their data.
+ */
+export function renderCompose (t: Topology): string {
+  const lines: string[] = [header, 'services:',
+    '  redis:',
+    '    image: redis:7-alpine',
+    '    command: ["redis-server", "--appendonly", "yes", "--appendfsync", "everysec"]',
+    '    volumes:',
+    '      - redis-data:/data',
+    '    healthcheck:',
+    '      test: ["CMD", "redis-cli", "ping"]',
+    '      interval: 2s',
+    '      timeout: 2s',
+    '      retries: 10',
+    '    restart: unless-stopped',
+    '',
+    '  gateway:',
+    '    build: .',
+    '    image: nines:latest',
+    '    command: ["node", "dist/gateway/src/server.js"]',
+    ...environment({ ...common, PORT: String(t.gateway.port) }),
+    '    ports:',
+    `      - "127.0.0.1:${t.gateway.port}:${t.gateway.port}"`,
+    '    depends_on:',
+    '      redis:',
+    '        condition: service_healthy',
+    ...healthcheck(t.gateway.port),
+    '    restart: unless-stopped',
+    '']
+  const volumes = ['redis-data']
+  for (const [service, spec] of Object.entries(t.services)) {
+    const command = `    command: ["node", "${builtEntry(spec)}"]`
+    const body = (env: Record<string, string>, volume?: string): string[] => [
+      '    image: nines:latest',
+      command,
+      ...environment({ ...common, PORT: String(containerPort), ...spec.env, ...env }),
+      ...(volume !== undefined ? ['    volumes:', `      - ${volume}:/data`] : []),
+      '    depends_on:',
+      '      redis:',
+      '        condition: service_healthy',
+      '      gateway:',
+      '        condition: service_started',
+      ...healthcheck(containerPort),
+      '    restart: unless-stopped',
+      ''
+    ]
+    if (typeof spec.instances === 'number') {
+      lines.push(`  ${service}:`, ...body({}).slice(0, -1), '    deploy:', `      replicas: ${spec.instances}`, '')
+    } else {
+      for (const instance of instanceSpecs(service, spec)) {
+        const volume = `${instance.id}-data`
+        volumes.push(volume)
+        lines.push(`  ${instance.id}:`, ...body({ INSTANCE_ID: instance.id, DATA_DIR: '/data', ...instance.env }, volume))
+      }
+    }
+  }
+  lines.push('volumes:', ...volumes.map((v) => `  ${v}: {}`), '')
+  return lines.join('\n')
+}
+
+if (import.meta.url === `file://${process.argv[1] ?? ''}`) {
+  const target = resolve(import.meta.dirname, '../..', 'docker-compose.yml')
+  writeFileSync(target, renderCompose(topology))
+  process.stdout.write(`wrote ${target}\n`)
+}

@@ -1,0 +1,97 @@
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import { parseArgs } from 'node:util'
+import { topology } from '../../topology.js'
+import { buildControlApi } from './control-api.js'
+import { planProcesses } from './plan.js'
+import { hasRedisServer, installHint, reapStaleRedis, startLocalRedis, type LocalRedis } from './redis.js'
+import { Supervisor } from './supervisor.js'
+import { freePort } from './ports.js'
+
+/**
+ * `npm start`: Redis, the gateway and every instance of the topology as local processes,
+ * supervised, with a control API on loopback. Ctrl-C stops everything.
+ */
+const root = resolve(import.meta.dirname, '../../..')
+const { values } = parseArgs({
+  options: {
+    only: { type: 'string' },
+    port: { type: 'string' },
+    'control-port': { type: 'string' },
+    'redis-port': { type: 'string' },
+    'state-dir': { type: 'string' }
+  },
+  allowPositionals: false
+})
+const env = process.env
+const gatewayPort = Number(values.port ?? env.PORT ?? topology.gateway.port)
+const controlPort = Number(values['control-port'] ?? env.CONTROL_PORT ?? 8079)
+const stateDir = resolve(values['state-dir'] ?? env.NINES_STATE_DIR ?? join(root, '.nines'))
+const only = (values.only ?? env.NINES_SERVICES)?.split(',').map((s) => s.trim()).filter(Boolean)
+const prefix = env.NINES_PREFIX ?? 'nines'
+
+const t0 = Date.now()
+const print = (id: string, text: string): void => {
+  const time = new Date().toISOString().slice(11, 23)
+  process.stdout.write(`${time} ${id.padEnd(14)} ${text}\n`)
+}
+
+reapStaleRedis(stateDir)
+let redis: LocalRedis | undefined
+let redisUrl = env.REDIS_URL
+if (redisUrl === undefined || redisUrl === '') {
+  if (!hasRedisServer()) {
+    process.stderr.write(`${installHint}\n`)
+    process.exit(1)
+  }
+  const wanted = values['redis-port'] ?? env.REDIS_PORT
+  const redisPort = wanted !== undefined ? Number(wanted) : await freePort()
+  redis = await startLocalRedis(redisPort, join(stateDir, 'redis'))
+  redisUrl = redis.url
+  print('redis', `private redis-server at ${redisUrl} (pid ${String(redis.pid())})`)
+}
+
+mkdirSync(stateDir, { recursive: true })
+const supervisor = new Supervisor({
+  root,
+  logDir: join(stateDir, 'logs'),
+  env: { REDIS_URL: redisUrl, NINES_PREFIX: prefix, KV_DATA_ROOT: join(stateDir, 'data') },
+  print
+})
+const plans = planProcesses(topology, only).map((p) => p.service === 'gateway' ? { ...p, env: { ...p.env, PORT: String(gatewayPort) } } : p)
+const control = buildControlApi(supervisor, topology, redis)
+let stopping = false
+const shutdown = async (signal: string): Promise<void> => {
+  if (stopping) return
+  stopping = true
+  print('launcher', `${signal}: stopping every process`)
+  await control.close().catch(() => {})
+  await supervisor.shutdown()
+  await redis?.stop()
+  print('launcher', 'all stopped')
+  process.exit(0)
+}
+process.on('SIGINT', () => { void shutdown('SIGINT') })
+process.on('SIGTERM', () => { void shutdown('SIGTERM') })
+
+await Promise.all(plans.map(async (plan) => await supervisor.add(plan)))
+const controlUrl = await control.listen({ host: '127.0.0.1', port: controlPort })
+const gatewayUrl = `http://127.0.0.1:${gatewayPort}`
+writeFileSync(join(stateDir, 'cluster.json'), JSON.stringify({ gatewayUrl, controlUrl, redisUrl, redisPid: redis?.pid(), launcherPid: process.pid }, null, 2))
+
+const lines = [
+  '',
+  `nines is up in ${((Date.now() - t0) / 1000).toFixed(1)} s — ${plans.length} processes`,
+  `  gateway   ${gatewayUrl}   (try: curl ${gatewayUrl}/api/echo/hello)`,
+  `  registry  ${gatewayUrl}/registry   metrics ${gatewayUrl}/metrics`,
+  `  control   ${controlUrl}   (npm run ctl -- list | kill <id> | stop <id> | cont <id> | restart <id> | scale <service> <n>)`,
+  `  redis     ${redisUrl}`,
+  `  logs      ${join(stateDir, 'logs')}/<id>.log`,
+  '',
+  ...supervisor.list().map((p) => `  ${p.id.padEnd(14)} ${p.service.padEnd(10)} pid ${String(p.pid).padEnd(8)} ${p.url ?? ''}`),
+  '',
+  'Ctrl-C stops everything.',
+  ''
+]
+process.stdout.write(lines.join('\n'))
+print('launcher', 'cluster ready')

@@ -1,0 +1,98 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { errorResponse } from '../../../../shared/src/service/create-app.js'
+import type { Coordinator, QuorumOutcome } from '../coordinator.js'
+import { describeProblem, requestQuorum, type Quorum } from '../core/quorum.js'
+import { isKey } from '../core/record.js'
+import { formatVersion } from '../core/version.js'
+import { kvqError } from '../errors.js'
+import type { KvQuorumMetrics } from '../metrics.js'
+
+export interface KeysRouteOptions {
+  coordinator: Coordinator
+  defaults: Quorum
+  maxValueBytes: number
+  metrics: KvQuorumMetrics
+}
+
+/**
+ * The client API: `PUT/GET/DELETE /keys/:key?w=&r=&consistency=`. The value is the raw body.
+ * Every answer carries the quorum asked and reached and the replicas involved in headers.
+ */
+export async function keysRoutes (app: FastifyInstance, opts: KeysRouteOptions): Promise<void> {
+  const { coordinator, defaults, maxValueBytes, metrics } = opts
+  // values are opaque bytes whatever their content type (JSON included)
+  app.removeAllContentTypeParsers()
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: maxValueBytes }, (_req, body, done) => { done(null, body) })
+  app.setErrorHandler((err, _request, reply) => {
+    if ((err as { code?: string }).code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      return reply.code(413).send({ error: 'KVQ_ERR_VALUE_TOO_LARGE', message: `value exceeds ${maxValueBytes} bytes (KVQ_MAX_VALUE_BYTES)` })
+    }
+    const { status, body } = errorResponse(err as Error)
+    if (status >= 500) reply.log.error({ err }, 'request error')
+    return reply.code(status).send(body)
+  })
+
+  const parse = (request: FastifyRequest): { key: string, quorum: Quorum } => {
+    const { key } = request.params as { key: string }
+    if (!isKey(key)) throw kvqError('KVQ_ERR_BAD_KEY', `key must be 1–256 characters of A-Z a-z 0-9 . _ ~ : @ ! $ ' ( ) * + , ; = -, got ${JSON.stringify(key.slice(0, 300))}`)
+    const parsed = requestQuorum(request.query as Record<string, unknown>, defaults)
+    if ('problems' in parsed) throw kvqError('KVQ_ERR_BAD_QUORUM', parsed.problems.map((p) => describeProblem(p, defaults.n)).join('; '))
+    return { key, quorum: parsed.quorum }
+  }
+
+  const quorumHeaders = (reply: FastifyReply, quorum: Quorum, kind: 'w' | 'r', o: QuorumOutcome): void => {
+    void reply.headers({
+      'x-kvq-n': String(quorum.n),
+      'x-kvq-quorum-asked': `${kind}=${o.asked}`,
+      'x-kvq-quorum-reached': String(o.replicas.length),
+      'x-kvq-replicas': o.replicas.join(','),
+      'x-kvq-consistency': quorum.consistency
+    })
+  }
+
+  const noQuorum = (reply: FastifyReply, op: string, kind: 'w' | 'r', o: QuorumOutcome, note: string): FastifyReply => {
+    metrics.operations.inc({ op, outcome: 'no_quorum' })
+    return reply.code(503).header('retry-after', '1').send({
+      error: 'KVQ_ERR_NO_QUORUM',
+      message: `${kind}=${o.asked} asked, ${o.replicas.length} ${kind === 'w' ? 'acknowledged' : 'answered'}${o.replicas.length > 0 ? ` (${o.replicas.join(', ')})` : ''}; ${note}`,
+      retryable: true,
+      asked: o.asked,
+      reached: o.replicas.length,
+      replicas: o.replicas
+    })
+  }
+
+  const write = async (request: FastifyRequest, reply: FastifyReply, value: Buffer | null): Promise<FastifyReply> => {
+    const op = value === null ? 'delete' : 'put'
+    const { key, quorum } = parse(request)
+    const outcome = await coordinator.write(key, value, quorum)
+    quorumHeaders(reply, quorum, 'w', outcome)
+    void reply.header('x-kvq-version', formatVersion(outcome.record.version))
+    if (!outcome.reached) return noQuorum(reply, op, 'w', outcome, 'the write may still be applied on the replicas that acknowledged it and will spread from there')
+    metrics.operations.inc({ op, outcome: 'ok' })
+    return reply.send({ key, version: formatVersion(outcome.record.version), ...(value === null ? { deleted: true } : { bytes: value.length }), acks: outcome.replicas.length, replicas: outcome.replicas })
+  }
+
+  app.put('/keys/:key', async (request, reply) => {
+    const body = request.body
+    return await write(request, reply, Buffer.isBuffer(body) ? body : Buffer.alloc(0))
+  })
+
+  app.delete('/keys/:key', async (request, reply) => await write(request, reply, null))
+
+  app.get('/keys/:key', async (request, reply) => {
+    const { key, quorum } = parse(request)
+    const outcome = await coordinator.read(key, quorum)
+    quorumHeaders(reply, quorum, 'r', outcome)
+    if (!outcome.reached) return noQuorum(reply, 'get', 'r', outcome, 'nothing was read')
+    if (outcome.stale.length > 0) void reply.header('x-kvq-repaired', outcome.stale.join(','))
+    const record = outcome.record
+    if (record !== undefined) void reply.header('x-kvq-version', formatVersion(record.version))
+    if (record?.value === null || record === undefined) {
+      metrics.operations.inc({ op: 'get', outcome: 'not_found' })
+      return reply.code(404).send({ error: 'KVQ_ERR_NOT_FOUND', message: `no key ${JSON.stringify(key)}${record === undefined ? '' : ' (deleted)'}` })
+    }
+    metrics.operations.inc({ op: 'get', outcome: 'ok' })
+    return reply.type('application/octet-stream').send(record.value)
+  })
+}

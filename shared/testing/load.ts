@@ -1,0 +1,55 @@
+import { Agent, request } from 'undici'
+
+export interface LoadResult {
+  sent: number
+  ok: number
+  /** Failed requests by cause: an HTTP status or an error code. */
+  failures: Record<string, number>
+  byInstance: Record<string, number>
+}
+
+/**
+ * A small closed-loop load for tests: `concurrency` workers send requests until `durationMs`
+ * passes or `maxRequests` are sent, and every outcome is counted. Bounded in time and count.
+ */
+export async function runLoad (opts: { url: string, durationMs: number, concurrency: number, method?: string, body?: string, maxRequests?: number, timeoutMs?: number }): Promise<LoadResult> {
+  const agent = new Agent({ connections: opts.concurrency, keepAliveTimeout: 2_000 })
+  const result: LoadResult = { sent: 0, ok: 0, failures: {}, byInstance: {} }
+  const stopAt = Date.now() + opts.durationMs
+  const max = opts.maxRequests ?? 100_000
+  const worker = async (): Promise<void> => {
+    while (Date.now() < stopAt && result.sent < max) {
+      result.sent += 1
+      try {
+        const res = await request(opts.url, {
+          method: (opts.method ?? 'GET') as 'GET',
+          dispatcher: agent,
+          ...(opts.body !== undefined ? { body: opts.body, headers: { 'content-type': 'application/json' } } : {}),
+          headersTimeout: opts.timeoutMs ?? 10_000,
+          bodyTimeout: opts.timeoutMs ?? 10_000
+        })
+        await res.body.dump()
+        const instance = String(res.headers['x-instance-id'] ?? '?')
+        result.byInstance[instance] = (result.byInstance[instance] ?? 0) + 1
+        if (res.statusCode < 400) result.ok += 1
+        else result.failures[String(res.statusCode)] = (result.failures[String(res.statusCode)] ?? 0) + 1
+      } catch (err) {
+        const code = (err as { code?: string }).code ?? 'error'
+        result.failures[code] = (result.failures[code] ?? 0) + 1
+      }
+    }
+  }
+  await Promise.all(Array.from({ length: opts.concurrency }, worker))
+  await agent.close()
+  return result
+}
+
+export async function waitFor (check: () => Promise<boolean> | boolean, timeoutMs = 10_000, what = 'condition'): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!(await Promise.resolve().then(check).catch(() => false))) {
+    if (Date.now() > deadline) throw new Error(`${what} not met within ${timeoutMs} ms`)
+    await new Promise((resolve) => setTimeout(resolve, 25))
+  }
+}
+
+export const sleep = async (ms: number): Promise<void> => { await new Promise((resolve) => setTimeout(resolve, ms)) }

@@ -1,0 +1,52 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { Redis } from 'ioredis'
+import { request } from 'undici'
+import { startEchoCluster, type EchoCluster } from '../../shared/testing/cluster.js'
+import { runLoad, waitFor } from '../../shared/testing/load.js'
+import { killAll } from '../../shared/testing/processes.js'
+import { startRedis, type TestRedis } from '../../shared/testing/redis-server.js'
+
+let redis: TestRedis
+let cluster: EchoCluster
+
+beforeAll(async () => {
+  redis = await startRedis()
+  cluster = await startEchoCluster(redis.url, 'gw-redis', 3)
+  await waitFor(async () => (await echoIds()).length === 3, 10_000, 'three echo instances registered')
+})
+
+afterAll(async () => {
+  killAll()
+  await redis?.stop()
+})
+
+async function echoIds (): Promise<string[]> {
+  const res = await request(`${cluster.gateway.url}/registry`)
+  const body = await res.body.json() as { services: Record<string, Array<{ id: string }>> }
+  return (body.services.echo ?? []).map((v) => v.id)
+}
+
+describe('gateway when Redis goes away', () => {
+  it('keeps serving from its last snapshot while Redis is down, and instances re-register when it returns', async () => {
+    await redis.kill()
+    // longer than the registration TTL: without self-preservation every instance would be dropped
+    const during = await runLoad({ url: `${cluster.gateway.url}/api/echo/no-redis`, durationMs: 3_000, concurrency: 4 })
+    expect(during.failures).toEqual({})
+    expect(Object.keys(during.byInstance).sort()).toEqual(['echo-1', 'echo-2', 'echo-3'])
+    expect((await echoIds()).sort()).toEqual(['echo-1', 'echo-2', 'echo-3'])
+
+    await redis.restart() // empty: nothing survived
+    const client = new Redis(redis.url)
+    try {
+      await waitFor(async () => (await client.smembers('gw-redis:registry:ids')).length === 3, 5_000, 'instances re-registered by themselves')
+    } finally {
+      client.disconnect()
+    }
+    const after = await runLoad({ url: `${cluster.gateway.url}/api/echo/redis-back`, durationMs: 1_000, concurrency: 4 })
+    expect(after.failures).toEqual({})
+
+    // and the registry works again end to end: a new instance is found
+    await cluster.addEcho('echo-9')
+    await waitFor(async () => (await echoIds()).includes('echo-9'), 2_000, 'a new instance seen after Redis returned')
+  })
+})

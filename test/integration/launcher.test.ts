@@ -1,0 +1,118 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { request } from 'undici'
+import { freePort } from '../../scripts/launcher/ports.js'
+import { projectRoot } from '../../shared/testing/cluster.js'
+import { waitFor } from '../../shared/testing/load.js'
+import { killAll, spawnNode, type SpawnedNode } from '../../shared/testing/processes.js'
+
+let launcher: SpawnedNode
+let gatewayUrl: string
+let controlUrl: string
+let stateDir: string
+
+function alive (pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}
+
+async function control (method: 'GET' | 'POST', path: string, body?: unknown): Promise<any> {
+  const res = await request(controlUrl + path, { method, ...(body !== undefined ? { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } } : {}) })
+  return { status: res.statusCode, body: await res.body.json() }
+}
+
+async function instances (): Promise<Array<{ id: string, pid: number, state: string, restarts: number }>> {
+  return (await control('GET', '/instances')).body.instances
+}
+
+beforeAll(async () => {
+  const [port, cport] = await Promise.all([freePort(), freePort()])
+  stateDir = mkdtempSync(join(tmpdir(), 'nines-launcher-'))
+  gatewayUrl = `http://127.0.0.1:${port}`
+  controlUrl = `http://127.0.0.1:${cport}`
+  launcher = spawnNode(resolve(projectRoot, 'dist/scripts/launcher/main.js'), { REGISTRY_TTL_MS: '1500', REGISTRY_HEARTBEAT_MS: '250', NINES_PREFIX: 'launcher-test' },
+    ['--only', 'echo', '--port', String(port), '--control-port', String(cport), '--state-dir', stateDir])
+  await waitFor(() => launcher.lines.some((l) => l.includes('cluster ready')), 30_000, 'the launcher reports the cluster ready')
+})
+
+afterAll(() => {
+  killAll()
+  rmSync(stateDir, { recursive: true, force: true })
+})
+
+describe('local launcher', () => {
+  it('starts Redis, the gateway and the echo pool', async () => {
+    const list = await instances()
+    expect(list.map((p) => p.id).sort()).toEqual(['echo-1', 'echo-2', 'echo-3', 'gateway-1'])
+    await waitFor(async () => (await request(`${gatewayUrl}/readyz`)).statusCode === 200, 5_000, 'gateway ready')
+    const res = await request(`${gatewayUrl}/api/echo/hello`)
+    expect(res.statusCode).toBe(200)
+    await res.body.dump()
+  })
+
+  it('restarts an instance killed with kill -9, with a new pid', async () => {
+    const before = (await instances()).find((p) => p.id === 'echo-2')!
+    expect((await control('POST', '/instances/echo-2/kill')).status).toBe(200)
+    await waitFor(async () => {
+      const now = (await instances()).find((p) => p.id === 'echo-2')!
+      return now.state === 'running' && now.pid !== before.pid
+    }, 10_000, 'echo-2 restarted')
+    expect(alive(before.pid)).toBe(false)
+    expect((await instances()).find((p) => p.id === 'echo-2')!.restarts).toBe(1)
+  })
+
+  it('freezes and thaws an instance', async () => {
+    expect((await control('POST', '/instances/echo-3/stop')).body.state).toBe('frozen')
+    expect((await control('POST', '/instances/echo-3/cont')).body.state).toBe('running')
+  })
+
+  it('scales a stateless service up and down', async () => {
+    const up = await control('POST', '/services/echo/scale', { count: 5 })
+    expect(up.body.instances.map((p: { id: string }) => p.id).sort()).toEqual(['echo-1', 'echo-2', 'echo-3', 'echo-4', 'echo-5'])
+    const down = await control('POST', '/services/echo/scale', { count: 2 })
+    expect(down.body.instances.map((p: { id: string }) => p.id).sort()).toEqual(['echo-1', 'echo-2'])
+  })
+
+  it('answers bad control requests with 4xx JSON', async () => {
+    expect((await control('POST', '/instances/nope/kill')).status).toBe(404)
+    expect((await control('POST', '/instances/echo-1/explode')).status).toBe(400)
+    expect((await control('POST', '/services/echo/scale', { count: 0 })).status).toBe(400)
+    expect((await control('POST', '/services/nope/scale', { count: 2 })).status).toBe(404)
+  })
+
+  it('leaves no process behind when stopped', async () => {
+    const pids = (await instances()).map((p) => p.pid)
+    expect(pids.every(alive)).toBe(true)
+    launcher.signal('SIGTERM')
+    expect(await launcher.exited).toBe(0)
+    await waitFor(() => !pids.some(alive), 5_000, 'every child exited')
+  })
+})
+
+describe('launcher killed with kill -9', () => {
+  it('its instances exit by themselves and the next launcher reaps its Redis', async () => {
+    const [port, cport] = await Promise.all([freePort(), freePort()])
+    const args = ['--only', 'echo', '--port', String(port), '--control-port', String(cport), '--state-dir', stateDir]
+    const first = spawnNode(resolve(projectRoot, 'dist/scripts/launcher/main.js'), { NINES_PREFIX: 'launcher-test-2' }, args)
+    await waitFor(() => first.lines.some((l) => l.includes('cluster ready')), 30_000, 'first launcher ready')
+    controlUrl = `http://127.0.0.1:${cport}`
+    const pids = (await instances()).map((p) => p.pid)
+    const { redisPid } = JSON.parse(readFileSync(join(stateDir, 'cluster.json'), 'utf8')) as { redisPid: number }
+    first.signal('SIGKILL')
+    await first.exited
+    await waitFor(() => !pids.some(alive), 5_000, 'orphaned instances exited')
+    expect(alive(redisPid)).toBe(true)
+
+    const second = spawnNode(resolve(projectRoot, 'dist/scripts/launcher/main.js'), { NINES_PREFIX: 'launcher-test-3' }, args)
+    await waitFor(() => second.lines.some((l) => l.includes('cluster ready')), 30_000, 'second launcher ready')
+    await waitFor(() => !alive(redisPid), 3_000, 'stale redis-server reaped')
+    second.signal('SIGTERM')
+    expect(await second.exited).toBe(0)
+  })
+})

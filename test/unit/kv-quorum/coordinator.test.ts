@@ -1,0 +1,126 @@
+import { pino } from 'pino'
+import { Counter, Registry } from 'prom-client'
+import { describe, expect, it } from 'vitest'
+import { Coordinator, type PeerTransport } from '../../../services/kv-quorum/src/coordinator.js'
+import { HintBook } from '../../../services/kv-quorum/src/core/hints.js'
+import { HybridClock } from '../../../services/kv-quorum/src/core/hlc.js'
+import type { Quorum } from '../../../services/kv-quorum/src/core/quorum.js'
+import type { KvRecord } from '../../../services/kv-quorum/src/core/record.js'
+import { VersionedStore } from '../../../services/kv-quorum/src/core/store.js'
+import type { ReplicaTarget } from '../../../services/kv-quorum/src/directory.js'
+import { LocalReplica } from '../../../services/kv-quorum/src/replica.js'
+
+type Behaviour = 'ok' | 'down' | 'hang'
+
+/** Two fake peers (b, c) with their own stores; `a` is the coordinator itself. No ports. */
+function setup (behaviour: Record<'b' | 'c', Behaviour>, { registered = { b: true, c: true }, now = 1_000 } = {}) {
+  const stores = { b: new VersionedStore(), c: new VersionedStore() }
+  const hanging: Array<() => void> = []
+  const peerOf = (url: string): 'b' | 'c' => url.endsWith('b') ? 'b' : 'c'
+  const act = async <T>(url: string, f: () => T): Promise<T> => {
+    const b = behaviour[peerOf(url)]
+    if (b === 'down') throw new Error('ECONNREFUSED')
+    if (b === 'hang') await new Promise<void>((_resolve, reject) => { hanging.push(() => reject(new Error('timeout'))) })
+    return f()
+  }
+  const peers: PeerTransport = {
+    putRecords: async (url, records) => { await act(url, () => { for (const r of records) stores[peerOf(url)].apply(r) }) },
+    getRecord: async (url, key) => await act(url, () => stores[peerOf(url)].get(key))
+  }
+  const localStore = new VersionedStore()
+  let wall = now
+  const clock = new HybridClock(() => wall)
+  const replica = new LocalReplica({ store: localStore, log: { append: async () => {}, compact: async () => {} }, clock, wallNow: () => wall, tombstoneGraceMs: 60_000, digestBuckets: 4 })
+  const targets: ReplicaTarget[] = [
+    { id: 'a', url: 'http://a', self: true },
+    { id: 'b', url: registered.b ? 'http://b' : undefined, self: false },
+    { id: 'c', url: registered.c ? 'http://c' : undefined, self: false }
+  ]
+  const hints = new HintBook(100)
+  const registry = new Registry()
+  const coordinator = new Coordinator({
+    directory: { self: 'a', targets: () => targets },
+    replica,
+    peers,
+    clock,
+    hints,
+    replicaTimeoutMs: 100,
+    metrics: {
+      hintsStored: new Counter({ name: 'h', help: 'h', registers: [registry] }),
+      readRepairs: new Counter({ name: 'r', help: 'r', registers: [registry] })
+    },
+    log: pino({ level: 'silent' })
+  })
+  return { coordinator, stores, localStore, hints, timeOutHanging: () => { for (const f of hanging.splice(0)) f() }, setWall: (ms: number) => { wall = ms } }
+}
+
+const q = (w: number, r: number, consistency: Quorum['consistency'] = 'quorum'): Quorum => ({ n: 3, w, r, consistency })
+const rec = (key: string, t: number, value: string | null, n = 'x'): KvRecord => ({ key, value: value === null ? null : Buffer.from(value), version: { t, c: 0, n } })
+const flush = async (): Promise<void> => { for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve)) }
+
+describe('Coordinator.write', () => {
+  it('answers at W while a replica still hangs, and hints it once it fails', async () => {
+    const { coordinator, stores, hints, timeOutHanging } = setup({ b: 'ok', c: 'hang' })
+    const out = await coordinator.write('k', Buffer.from('v'), q(2, 2))
+    expect(out.reached).toBe(true)
+    expect(out.replicas.sort()).toEqual(['a', 'b'])
+    expect(stores.b.get('k')?.value?.toString()).toBe('v')
+    expect(hints.count('c')).toBe(0)
+    timeOutHanging()
+    await flush()
+    expect(hints.peek('c', 10).map((r) => r.value?.toString())).toEqual(['v'])
+  })
+
+  it('reports the count when W cannot be met, after every replica answered', async () => {
+    const { coordinator, hints } = setup({ b: 'ok', c: 'down' })
+    const out = await coordinator.write('k', Buffer.from('v'), q(3, 1))
+    expect(out.reached).toBe(false)
+    expect(out.replicas.sort()).toEqual(['a', 'b'])
+    expect(hints.count('c')).toBe(1)
+  })
+
+  it('counts an unregistered replica as down (N stays 3)', async () => {
+    const { coordinator, hints } = setup({ b: 'ok', c: 'ok' }, { registered: { b: true, c: false } })
+    const out = await coordinator.write('k', null, q(3, 1))
+    expect(out.reached).toBe(false)
+    expect(out.replicas.length).toBe(2)
+    expect(hints.peek('c', 10)[0]?.value).toBeNull()
+  })
+})
+
+describe('Coordinator.read', () => {
+  it('returns the newest of the answers and repairs the stale replicas afterwards', async () => {
+    const { coordinator, stores, localStore } = setup({ b: 'ok', c: 'ok' })
+    localStore.apply(rec('k', 5, 'old'))
+    stores.b.apply(rec('k', 9, 'new'))
+    const out = await coordinator.read('k', q(2, 3))
+    expect(out.reached).toBe(true)
+    expect(out.record?.value?.toString()).toBe('new')
+    expect(out.stale.sort()).toEqual(['a', 'c'])
+    await flush()
+    expect(localStore.get('k')?.value?.toString()).toBe('new')
+    expect(stores.c.get('k')?.value?.toString()).toBe('new')
+  })
+
+  it('fails when fewer than R answer, and still returns at R when one hangs', async () => {
+    const hang = setup({ b: 'ok', c: 'hang' })
+    hang.stores.b.apply(rec('k', 1, 'v'))
+    const two = await hang.coordinator.read('k', q(2, 2))
+    expect(two.reached).toBe(true)
+    expect(two.record?.value?.toString()).toBe('v')
+    const down = setup({ b: 'down', c: 'down' })
+    const out = await down.coordinator.read('k', q(2, 2))
+    expect(out.reached).toBe(false)
+    expect(out.replicas).toEqual(['a'])
+  })
+
+  it('a write after a read is stamped above the version read, whatever the local wall clock says', async () => {
+    const { coordinator, stores, setWall } = setup({ b: 'ok', c: 'ok' }, { now: 1_000 })
+    stores.b.apply(rec('k', 50_000, 'from the future', 'b'))
+    await coordinator.read('k', q(2, 2))
+    setWall(1_001)
+    const out = await coordinator.write('k', Buffer.from('after'), q(2, 2))
+    expect(out.record.version.t).toBe(50_000)
+    expect(out.record.version.c).toBeGreaterThan(0)
+  })
+})
