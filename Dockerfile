@@ -20,7 +20,7 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
-RUN mkdir -p /data && chown node:node /data
+RUN mkdir -p /app/data && chown node:node /app/data
 USER node
 EXPOSE 8080 3000
 CMD ["node", "dist/gateway/src/server.js"]

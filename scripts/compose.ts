@@ -65,7 +65,8 @@ export function renderCompose (t: Topology): string {
       '    image: nines:latest',
       command,
       ...environment({ ...common, PORT: String(containerPort), ...spec.env, ...env }),
-      ...(volume !== undefined ? ['    volumes:', `      - ${volume}:/data`] : []),
+      // data directories in the topology are relative to the working directory, /app
+      ...(volume !== undefined ? ['    volumes:', `      - ${volume}:/app/data`] : []),
       '    depends_on:',
       '      redis:',
       '        condition: service_healthy',
@@ -81,7 +82,7 @@ export function renderCompose (t: Topology): string {
       for (const instance of instanceSpecs(service, spec)) {
         const volume = `${instance.id}-data`
         volumes.push(volume)
-        lines.push(`  ${instance.id}:`, ...body({ INSTANCE_ID: instance.id, DATA_DIR: '/data', ...instance.env }, volume))
+        lines.push(`  ${instance.id}:`, ...body({ INSTANCE_ID: instance.id, ...instance.env }, volume))
       }
     }
   }

@@ -48,7 +48,7 @@ export function buildGateway (config: GatewayConfig, topology: Topology, log: Lo
     onChange: (u, state) => events.emit({ type: state, service: u.record.service, instance: u.id, message: `${u.id} is ${state} (active checks)` })
   })
   const budget = new RetryBudget({ ratio: config.retryBudgetRatio, minPerSecond: config.retryBudgetMinPerSecond, windowMs: 10_000 })
-  const topologyServices = Object.keys(topology.services)
+  const topologyServices = config.requiredServices === '' ? Object.keys(topology.services) : config.requiredServices.split(',').filter(Boolean)
 
   const late: { deps?: ProxyDeps } = {}
   const app = createApp({

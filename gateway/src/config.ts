@@ -22,6 +22,8 @@ export const gatewaySpec = {
   replayLimitBytes: integer('GW_REPLAY_LIMIT_BYTES', 65_536, { min: 0, max: 16_777_216 }),
   leaderWaitMs: integer('GW_LEADER_WAIT_MS', 3_000, { min: 0, max: 60_000 }),
   registryRefreshMs: integer('GW_REGISTRY_REFRESH_MS', 500, { min: 50, max: 60_000 }),
+  /** The services /readyz waits for; empty = every service of the topology. */
+  requiredServices: string('NINES_SERVICES', '', { pattern: /^[a-z0-9,-]*$/ }),
   upstreamConnections: integer('GW_UPSTREAM_CONNECTIONS', 128, { min: 1, max: 10_000 })
 } satisfies ConfigSpec
 

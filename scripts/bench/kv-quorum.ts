@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { Pool } from 'undici'
 import { fastTimings } from '../../shared/testing/cluster.js'
-import { freePort } from '../../shared/testing/ports.js'
+import { freePort } from '../launcher/ports.js'
 import { killAll, spawnNode, type SpawnedNode } from '../../shared/testing/processes.js'
 import { startRedis } from '../../shared/testing/redis-server.js'
 

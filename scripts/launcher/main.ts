@@ -55,10 +55,10 @@ mkdirSync(stateDir, { recursive: true })
 const supervisor = new Supervisor({
   root,
   logDir: join(stateDir, 'logs'),
-  env: { REDIS_URL: redisUrl, NINES_PREFIX: prefix, KV_DATA_ROOT: join(stateDir, 'data') },
+  env: { REDIS_URL: redisUrl, NINES_PREFIX: prefix },
   print
 })
-const plans = planProcesses(topology, only).map((p) => p.service === 'gateway' ? { ...p, env: { ...p.env, PORT: String(gatewayPort) } } : p)
+const plans = planProcesses(topology, only).map((p) => p.service === 'gateway' ? { ...p, env: { ...p.env, PORT: String(gatewayPort), NINES_SERVICES: only?.join(',') ?? '' } } : p)
 const control = buildControlApi(supervisor, topology, redis)
 let stopping = false
 const shutdown = async (signal: string): Promise<void> => {

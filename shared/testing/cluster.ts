@@ -62,6 +62,6 @@ export async function startEchoCluster (redisUrl: string, prefix: string, count 
     return proc
   }
   await Promise.all(Array.from({ length: count }, async (_, i) => await addEcho(`echo-${i + 1}`)))
-  const gateway = await startGateway({ ...env, ...gatewayEnv })
+  const gateway = await startGateway({ ...env, NINES_SERVICES: 'echo', ...gatewayEnv })
   return { redisUrl, gateway, echoes, env, addEcho }
 }

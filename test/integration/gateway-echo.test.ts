@@ -12,7 +12,7 @@ beforeAll(async () => {
   redis = await startRedis()
   const env = { REDIS_URL: redis.url, NINES_PREFIX: 'gw-echo' }
   echoes.push(...await Promise.all([1, 2, 3].map(async (i) => await startInstance('echo', { ...env, INSTANCE_ID: `echo-${i}` }))))
-  gateway = await startGateway(env)
+  gateway = await startGateway({ ...env, NINES_SERVICES: 'echo' })
   await waitFor(async () => (await getJson('/registry')).services.echo?.length === 3)
 })
 
