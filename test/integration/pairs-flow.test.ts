@@ -1,6 +1,9 @@
+import { spawnSync } from 'node:child_process'
+import { resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { request } from 'undici'
 import { Redis } from 'ioredis'
+import { projectRoot } from '../../shared/testing/cluster.js'
 import { killAll } from '../../shared/testing/processes.js'
 import { pipelineKeys } from '../../shared/src/pipeline/keys.js'
 import { verifyPairsEventually } from '../../shared/src/pipeline/verify.js'
@@ -95,6 +98,27 @@ describe('feed → ledger pairs → sink', () => {
     const bad = await request(`${c.gateway.url}/api/sink/outputs?pair=nope&account=a1`)
     expect(bad.statusCode).toBe(400)
     expect((await bad.body.json() as { error: string }).error).toBe('SINK_ERR_BAD_QUERY')
+  })
+
+  it('npm run verify: exit 0 when every input has one output, 1 (naming the input) when one is missing', async () => {
+    const script = resolve(projectRoot, 'dist/scripts/verify.js')
+    const env = { ...process.env, REDIS_URL: c.redis.url, NINES_PREFIX: prefix }
+    const ok = spawnSync(process.execPath, [script, '--json', '--wait-ms', '3000'], { env, encoding: 'utf8' })
+    expect(ok.status).toBe(0)
+    expect(JSON.parse(ok.stdout).ok).toBe(true)
+
+    const outputs = pipelineKeys(prefix).pair('hot-warm').outputs
+    const [id] = await redis.hkeys(outputs)
+    const raw = await redis.hget(outputs, id as string) as string
+    await redis.hdel(outputs, id as string)
+    try {
+      const bad = spawnSync(process.execPath, [script, '--json', '--wait-ms', '0'], { env, encoding: 'utf8' })
+      expect(bad.status).toBe(1)
+      const report = JSON.parse(bad.stdout) as { pairs: Array<{ pair: string, missing: number, examples: string[] }> }
+      expect(report.pairs.find((p) => p.pair === 'hot-warm')).toMatchObject({ missing: 1, examples: [`missing ${id as string}`] })
+    } finally {
+      await redis.hset(outputs, id as string, raw)
+    }
   })
 
   it('answers 503 JSON while Redis is away, keeps running, and serves again once it is back', async () => {
