@@ -1,4 +1,5 @@
 import type { Redis } from '../../../../shared/src/redis.js'
+import { LuaScript } from '../../../../shared/src/pipeline/script.js'
 import { parseStored, pipelineKeys, type PipelineKeys } from '../../../../shared/src/pipeline/keys.js'
 import { fingerprint, pairNames, type Output, type PairName } from '../../../../shared/src/pipeline/types.js'
 import type { OutputBatch } from '../core/batch.js'
@@ -23,7 +24,7 @@ end
  * is stored if first for its input id, dropped as a duplicate if identical, counted as a
  * conflict if different. The high-water mark is the highest input id stored.
  */
-const ingestScript = compareIdsLua + `
+const ingestScript = new LuaScript(compareIdsLua + `
 local epoch = tonumber(ARGV[1])
 local n = (#ARGV - 2) / 3
 local cur = tonumber(redis.call('HGET', KEYS[1], 'epoch') or '0')
@@ -66,18 +67,18 @@ end
 if dups > 0 then redis.call('HINCRBY', KEYS[1], 'duplicatesDropped', dups) end
 if conflicts > 0 then redis.call('HINCRBY', KEYS[1], 'conflicts', conflicts) end
 return {'ok', epoch, stored, dups, conflicts, hwm, conflictIds}
-`
+`)
 
 /*
  * A new hot announces its epoch before re-emitting: from then on every older epoch is refused,
  * and it learns the high-water mark to re-emit from. KEYS: stats. ARGV: epoch.
  */
-const claimScript = `
+const claimScript = new LuaScript(`
 local epoch = tonumber(ARGV[1])
 local cur = tonumber(redis.call('HGET', KEYS[1], 'epoch') or '0')
 if epoch > cur then redis.call('HSET', KEYS[1], 'epoch', epoch); cur = epoch end
 return {cur, redis.call('HGET', KEYS[1], 'highWaterMark') or '0-0'}
-`
+`)
 
 export interface IngestResult {
   stale: boolean
@@ -120,12 +121,12 @@ export class SinkStore {
       const stored: Output = { pair: batch.pair, inputId: o.inputId, account: o.account, amount: o.amount, balance: o.balance, epoch: batch.epoch, instance: batch.instance }
       args.push(o.inputId, fingerprint(o), JSON.stringify(stored))
     }
-    const r = await this.#redis.eval(ingestScript, keys.length, ...keys, ...args) as [string, number, number, number, number, string, string[]]
+    const r = await ingestScript.run(this.#redis, keys, args) as [string, number, number, number, number, string, string[]]
     return { stale: r[0] === 'stale', epoch: Number(r[1]), stored: r[2], duplicatesDropped: r[3], conflicts: r[4], highWaterMark: r[5], conflictIds: r[6] }
   }
 
   async claim (pair: PairName, epoch: number): Promise<{ epoch: number, highWaterMark: string }> {
-    const [current, hwm] = await this.#redis.eval(claimScript, 1, this.#keys.pair(pair).stats, epoch) as [number, string]
+    const [current, hwm] = await claimScript.run(this.#redis, [this.#keys.pair(pair).stats], [epoch]) as [number, string]
     return { epoch: Number(current), highWaterMark: hwm }
   }
 
