@@ -121,6 +121,18 @@ describe('feed → ledger pairs → sink', () => {
     }
   })
 
+  it('a graceful stop (SIGTERM) of the hot releases the lease: the warm takes over without waiting for the TTL', async () => {
+    const before = await roles(c.gateway.url, 'ledger-hw')
+    const hot = Object.keys(before).find((id) => before[id] === 'hot') as string
+    const warm = Object.keys(before).find((id) => before[id] === 'warm') as string
+    await (c.ledgers.get(hot) as { stop: () => Promise<void> }).stop()
+    await waitFor(async () => (await roles(c.gateway.url, 'ledger-hw'))[warm] === 'hot', 5_000, `${warm} hot`)
+    const r = await postEvent(c.gateway.url, { account: 'g1', amount: 2 })
+    await waitFor(async () => (await getJson(`${c.gateway.url}/api/sink/outputs?pair=hot-warm&account=g1`)).outputs[0]?.inputId === r.body.id, 5_000, 'output from the new hot')
+    expect((await verifyPairsEventually(redis, prefix, 3_000)).ok).toBe(true)
+    expect(c.ledgers.get(hot)?.lines.some((l) => l.includes('"msg":"stopped"'))).toBe(true)
+  })
+
   it('answers 503 JSON while Redis is away, keeps running, and serves again once it is back', async () => {
     redis.disconnect()
     await c.redis.kill()
@@ -132,6 +144,8 @@ describe('feed → ledger pairs → sink', () => {
     expect((await stats.body.json() as { error: string }).error).toBe('SINK_ERR_UNAVAILABLE')
     await c.redis.restart()
     await waitFor(async () => (await postEvent(c.gateway.url, { account: 'z9', amount: 4 })).status === 202, 10_000, 'feed appends again')
-    for (const proc of [...c.ledgers.values(), ...c.sinks, ...c.feeds]) expect(proc.child.exitCode).toBeNull()
+    const running = [...c.ledgers.values(), ...c.sinks, ...c.feeds].filter((p) => !p.lines.some((l) => l.includes('"msg":"stopped"')))
+    expect(running).toHaveLength(7) // every process but the one stopped on purpose above
+    for (const proc of running) expect(proc.child.exitCode).toBeNull()
   })
 })
