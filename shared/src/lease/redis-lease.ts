@@ -92,11 +92,18 @@ export class RedisLease {
     return String(await this.#redis.client('ID'))
   }
 
-  /** Whether a Redis connection id is still connected. */
+  /**
+   * Whether a Redis connection id is still connected. Anything uncertain (no id recorded, CLIENT
+   * refused by a managed Redis, a timeout) counts as alive: the TTL then decides, never a guess.
+   */
   async clientAlive (client: string): Promise<boolean> {
-    if (!/^\d+$/.test(client)) return true // unknown: assume alive, wait for the TTL
-    const list = await this.#redis.client('LIST', 'ID', client) as string
-    return list.trim() !== ''
+    if (!/^\d+$/.test(client)) return true
+    try {
+      const list = await this.#redis.client('LIST', 'ID', client) as string
+      return list.trim() !== ''
+    } catch {
+      return true
+    }
   }
 
   /** The current holder, for tools and tests. */
