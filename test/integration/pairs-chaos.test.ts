@@ -92,8 +92,9 @@ describe('redundant pairs under failure', () => {
       if (n > (samples[i - 1] as [number, number])[1]) since = t
       longestStall = Math.max(longestStall, t - since)
     }
-    // generous: a real pause would be a lease TTL or a registry expiry; this only catches "stopped"
-    expect(longestStall).toBeLessThan(750)
+    // generous on a loaded 2-core machine: this catches "stopped emitting", not jitter (the
+    // benchmark measures the stall against its baseline)
+    expect(longestStall).toBeLessThan(2_000)
     await expectVerified()
 
     const dupsBefore = (await stats())['hot-hot'].duplicatesDropped

@@ -2,12 +2,15 @@ import { request } from 'undici'
 import { startGateway, startInstance, type RunningProcess } from '../../shared/testing/cluster.js'
 import { startRedis, type TestRedis } from '../../shared/testing/redis-server.js'
 
-/** Short lease timings so takeovers in tests take a few hundred ms. */
+/**
+ * Lease timings for tests: the default TTL (a shorter one saw false takeovers on the loaded
+ * 2-core machine, which would make role assertions flaky), a quicker warm and mark poll.
+ */
 export const testLease: Record<string, string> = {
-  LEDGER_LEASE_TTL_MS: '400',
-  LEDGER_LEASE_RENEW_MS: '80',
+  LEDGER_LEASE_TTL_MS: '1000',
+  LEDGER_LEASE_RENEW_MS: '200',
   LEDGER_LEASE_RETRY_MS: '40',
-  LEDGER_LEASE_MARGIN_MS: '40',
+  LEDGER_LEASE_MARGIN_MS: '100',
   LEDGER_HWM_POLL_MS: '300'
 }
 
