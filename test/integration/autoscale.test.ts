@@ -1,17 +1,18 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { request } from 'undici'
-import { freePort } from '../../scripts/launcher/ports.js'
-import { projectRoot } from '../../shared/testing/cluster.js'
+import { startLauncher, type RunningLauncher } from '../../shared/testing/cluster.js'
 import { runLoad, waitFor } from '../../shared/testing/load.js'
-import { killAll, spawnNode, type SpawnedNode } from '../../shared/testing/processes.js'
+import { killAll } from '../../shared/testing/processes.js'
 
-let launcher: SpawnedNode
+let launcher: RunningLauncher
 let gatewayUrl: string
 let controlUrl: string
 let stateDir: string
+
+const autoscalerLines = (): string => launcher.lines.filter((l) => l.includes('autoscaler')).join('\n')
 
 async function echoCount (): Promise<number> {
   const res = await request(`${controlUrl}/instances`)
@@ -20,21 +21,17 @@ async function echoCount (): Promise<number> {
 }
 
 beforeAll(async () => {
-  const [port, cport] = await Promise.all([freePort(), freePort()])
   stateDir = mkdtempSync(join(tmpdir(), 'nines-autoscale-'))
-  gatewayUrl = `http://127.0.0.1:${port}`
-  controlUrl = `http://127.0.0.1:${cport}`
-  launcher = spawnNode(resolve(projectRoot, 'dist/scripts/launcher/main.js'), {
+  launcher = await startLauncher(['--only', 'echo', '--autoscale', 'echo'], {
     NINES_PREFIX: 'autoscale-test',
-    REGISTRY_TTL_MS: '1500',
-    REGISTRY_HEARTBEAT_MS: '250',
     NINES_AUTOSCALE_TARGET_P99_MS: '20',
     NINES_AUTOSCALE_MAX: '5',
     NINES_AUTOSCALE_UP_WINDOW_MS: '1000',
     NINES_AUTOSCALE_DOWN_WINDOW_MS: '2000',
     NINES_AUTOSCALE_COOLDOWN_MS: '1000'
-  }, ['--only', 'echo', '--autoscale', 'echo', '--port', String(port), '--control-port', String(cport), '--state-dir', stateDir])
-  await waitFor(() => launcher.lines.some((l) => l.includes('cluster ready')), 30_000, 'the launcher reports the cluster ready')
+  }, stateDir)
+  gatewayUrl = launcher.gatewayUrl
+  controlUrl = launcher.controlUrl
 })
 
 afterAll(() => {
@@ -46,15 +43,15 @@ describe('autoscaling on response time', () => {
   it('adds instances up to max while p99 is above target, then removes them down to min when quiet, losing no request', async () => {
     expect(await echoCount()).toBe(3)
     // every request takes 40 ms: p99 stays above the 20 ms target whatever the instance count
-    const slow = runLoad({ url: `${gatewayUrl}/api/echo/slow?delay=40`, durationMs: 9_000, concurrency: 8 })
-    await waitFor(async () => (await echoCount()) === 5, 9_000, 'scaled up to max (5)')
+    const slow = runLoad({ url: `${gatewayUrl}/api/echo/slow?delay=40`, durationMs: 14_000, concurrency: 8 })
+    await waitFor(async () => (await echoCount()) === 5, 14_000, 'scaled up to max (5)').catch((err: Error) => { throw new Error(`${err.message}\n${autoscalerLines()}`) })
     const up = await slow
     expect(up.failures).toEqual({})
     expect(Object.keys(up.byInstance)).toEqual(expect.arrayContaining(['echo-4', 'echo-5']))
 
     // a trickle of requests (~10/s: quiet) keeps flowing while instances are removed
     const trickle = runLoad({ url: `${gatewayUrl}/api/echo/fast`, durationMs: 20_000, concurrency: 1, pauseMs: 100 })
-    await waitFor(async () => (await echoCount()) === 3, 20_000, 'scaled down to min (3)').catch((err: Error) => { throw new Error(`${err.message}\n${launcher.lines.filter((l) => l.includes('autoscaler')).join('\n')}`) })
+    await waitFor(async () => (await echoCount()) === 3, 20_000, 'scaled down to min (3)').catch((err: Error) => { throw new Error(`${err.message}\n${autoscalerLines()}`) })
     const down = await trickle // runs its full 20 s: removals keep draining while it flows
     expect(down.failures).toEqual({})
     expect(launcher.lines.filter((l) => l.includes('scale up echo')).length).toBe(2)
