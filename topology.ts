@@ -30,6 +30,17 @@ export interface ServiceSpec {
   /** The gateway may cache GET responses that allow it (Cache-Control). @default false */
   cacheable?: boolean
   env?: Readonly<Record<string, string>>
+  autoscale?: AutoscaleSpec
+}
+
+/** Autoscaling bounds for a scalable service (used when the launcher runs with --autoscale). */
+export interface AutoscaleSpec {
+  /** @default the service's instance count */
+  min?: number
+  /** @default three times min, at most 8 */
+  max?: number
+  /** @default 50 */
+  targetP99Ms?: number
 }
 
 export interface Topology {
@@ -44,7 +55,8 @@ export const topology = {
       entry: 'services/echo/src/server.ts',
       instances: 3,
       scalable: true,
-      balancer: 'least-outstanding'
+      balancer: 'least-outstanding',
+      autoscale: { min: 3, max: 8, targetP99Ms: 25 }
     },
     'kv-quorum': {
       entry: 'services/kv-quorum/src/server.ts',

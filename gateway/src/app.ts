@@ -5,7 +5,7 @@ import type { Logger } from '../../shared/src/logger.js'
 import { RegistryWatcher } from '../../shared/src/registry/watcher.js'
 import type { Topology } from '../../topology.js'
 import type { GatewayConfig } from './config.js'
-import { GatewayMetrics } from './metrics.js'
+import { GatewayMetrics, noMetrics } from './metrics.js'
 import { proxy, type ProxyDeps } from './proxy/forward.js'
 import { RetryBudget } from './resilience/retry-budget.js'
 import { missingServices, registerAdminRoutes } from './routes/admin.js'
@@ -72,7 +72,7 @@ export function buildGateway (config: GatewayConfig, topology: Topology, log: Lo
       }
     }
   })
-  late.deps = { router, budget, metrics: new GatewayMetrics(app.metricsRegistry), config, log, instanceId: config.instanceId, traffic, events }
+  late.deps = { router, budget, metrics: config.metricsEnabled ? new GatewayMetrics(app.metricsRegistry) : noMetrics, config, log, instanceId: config.instanceId, traffic, events }
   registerAdminRoutes(app, router, traffic)
   registerDashboard(app, router, traffic, events)
 

@@ -1,4 +1,4 @@
-import { commonSpec, integer, number, string, type ConfigOf, type ConfigSpec } from '../../shared/src/config.js'
+import { boolean, commonSpec, integer, number, string, type ConfigOf, type ConfigSpec } from '../../shared/src/config.js'
 
 /** Every gateway setting, its variable and its default. README's configuration table mirrors this. */
 export const gatewaySpec = {
@@ -24,6 +24,7 @@ export const gatewaySpec = {
   registryRefreshMs: integer('GW_REGISTRY_REFRESH_MS', 500, { min: 50, max: 60_000 }),
   /** The services /readyz waits for; empty = every service of the topology. */
   requiredServices: string('NINES_SERVICES', '', { pattern: /^[a-z0-9,-]*$/ }),
+  metricsEnabled: boolean('GW_METRICS', true),
   upstreamConnections: integer('GW_UPSTREAM_CONNECTIONS', 128, { min: 1, max: 10_000 })
 } satisfies ConfigSpec
 

@@ -1,11 +1,22 @@
 import { Counter, Histogram, type Registry } from 'prom-client'
 import { latencyBuckets } from '../../shared/src/service/metrics.js'
 
+/** What the proxy records; `noMetrics` records nothing (GW_METRICS=off, for measuring their cost). */
+export interface ProxyMetrics {
+  request: (service: string, status: number, seconds: number) => void
+  pick: (service: string, instance: string) => void
+  retry: (service: string) => void
+  upstreamError: (service: string, cause: string) => void
+  ejection: (service: string, instance: string) => void
+}
+
+export const noMetrics: ProxyMetrics = { request: () => {}, pick: () => {}, retry: () => {}, upstreamError: () => {}, ejection: () => {} }
+
 /**
  * The gateway's own series. Labelled children are looked up once and kept: on the proxy's hot
  * path a Map hit is far cheaper than prom-client hashing the label object on every request.
  */
-export class GatewayMetrics {
+export class GatewayMetrics implements ProxyMetrics {
   readonly #requests: Counter<'service' | 'status'>
   readonly #duration: Histogram<'service'>
   readonly #picks: Counter<'service' | 'instance'>

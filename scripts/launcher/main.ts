@@ -6,6 +6,10 @@ import { buildControlApi } from './control-api.js'
 import { planProcesses } from './plan.js'
 import { hasRedisServer, installHint, reapStaleRedis, startLocalRedis, type LocalRedis } from './redis.js'
 import { Supervisor } from './supervisor.js'
+import { Autoscaler } from './autoscale/autoscaler.js'
+import { autoscalePolicies } from './autoscale/config.js'
+import { createRedis } from '../../shared/src/redis.js'
+import { publishEvent } from '../../shared/src/events.js'
 import { freePort } from './ports.js'
 
 /**
@@ -19,7 +23,8 @@ const { values } = parseArgs({
     port: { type: 'string' },
     'control-port': { type: 'string' },
     'redis-port': { type: 'string' },
-    'state-dir': { type: 'string' }
+    'state-dir': { type: 'string' },
+    autoscale: { type: 'string' }
   },
   allowPositionals: false
 })
@@ -29,6 +34,8 @@ const controlPort = Number(values['control-port'] ?? env.CONTROL_PORT ?? 8079)
 const stateDir = resolve(values['state-dir'] ?? env.NINES_STATE_DIR ?? join(root, '.nines'))
 const only = (values.only ?? env.NINES_SERVICES)?.split(',').map((s) => s.trim()).filter(Boolean)
 const prefix = env.NINES_PREFIX ?? 'nines'
+const autoscaled = (values.autoscale ?? env.NINES_AUTOSCALE)?.split(',').map((s) => s.trim()).filter(Boolean) ?? []
+const policies = autoscalePolicies(topology, autoscaled)
 
 const t0 = Date.now()
 const print = (id: string, text: string): void => {
@@ -52,21 +59,27 @@ if (redisUrl === undefined || redisUrl === '') {
 }
 
 mkdirSync(stateDir, { recursive: true })
+const eventsRedis = createRedis(redisUrl)
+eventsRedis.on('error', () => {})
 const supervisor = new Supervisor({
   root,
   logDir: join(stateDir, 'logs'),
   env: { REDIS_URL: redisUrl, NINES_PREFIX: prefix },
-  print
+  print,
+  onEvent: (event) => publishEvent(eventsRedis, prefix, { ...event, source: 'launcher' })
 })
 const plans = planProcesses(topology, only).map((p) => p.service === 'gateway' ? { ...p, env: { ...p.env, PORT: String(gatewayPort), NINES_SERVICES: only?.join(',') ?? '' } } : p)
 const control = buildControlApi(supervisor, topology, redis)
+let autoscaler: Autoscaler | undefined
 let stopping = false
 const shutdown = async (signal: string): Promise<void> => {
   if (stopping) return
   stopping = true
   print('launcher', `${signal}: stopping every process`)
+  autoscaler?.stop()
   await control.close().catch(() => {})
   await supervisor.shutdown()
+  eventsRedis.disconnect()
   await redis?.stop()
   print('launcher', 'all stopped')
   process.exit(0)
@@ -94,4 +107,9 @@ const lines = [
   ''
 ]
 process.stdout.write(lines.join('\n'))
+if (policies.size > 0) {
+  autoscaler = new Autoscaler({ supervisor, topology, gatewayUrl, policies, redis: eventsRedis, prefix, print })
+  autoscaler.start()
+  for (const [service, p] of policies) print('autoscaler', `${service}: ${p.min}–${p.max} instances, target p99 ${p.targetP99Ms} ms (up after ${p.upWindowMs} ms, down after ${p.downWindowMs} ms quiet, cooldown ${p.cooldownMs} ms)`)
+}
 print('launcher', 'cluster ready')

@@ -71,7 +71,7 @@ export function reapStaleRedis (stateDir: string): void {
   } catch {}
 }
 
-function isAlive (pid: number): boolean {
+export function isAlive (pid: number): boolean {
   try {
     process.kill(pid, 0)
     return true

@@ -37,6 +37,8 @@ export interface SupervisorOptions {
   env: Record<string, string>
   /** Prints a short line for lifecycle events and warnings. */
   print: (id: string, text: string) => void
+  /** Told of crashes, restarts and signals, for the cluster's events timeline. */
+  onEvent?: (event: { type: string, service: string, instance: string, message: string }) => void
 }
 
 /**
@@ -95,6 +97,7 @@ export class Supervisor {
     if (signal === 'SIGSTOP') m.state = 'frozen'
     if (signal === 'SIGCONT' && m.state === 'frozen') m.state = 'running'
     this.#opts.print(id, `${signal} sent (pid ${m.child.pid})`)
+    this.#opts.onEvent?.({ type: signal === 'SIGKILL' ? 'killed' : signal === 'SIGSTOP' ? 'frozen' : 'thawed', service: m.plan.service, instance: id, message: `${id}: ${signal} from the control API` })
     return this.get(id)!
   }
 
@@ -189,6 +192,7 @@ export class Supervisor {
     m.restarts = restarts
     m.state = 'restarting'
     this.#opts.print(m.plan.id, `exited (${signal ?? `code ${String(code)}`}); restarting in ${delayMs} ms`)
+    this.#opts.onEvent?.({ type: 'restarted', service: m.plan.service, instance: m.plan.id, message: `${m.plan.id} exited (${signal ?? `code ${String(code)}`}); restart in ${delayMs} ms` })
     m.restartTimer = setTimeout(() => { void this.#start(m, 20_000) }, delayMs)
   }
 }

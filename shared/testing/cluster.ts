@@ -65,3 +65,21 @@ export async function startEchoCluster (redisUrl: string, prefix: string, count 
   const gateway = await startGateway({ ...env, NINES_SERVICES: 'echo', ...gatewayEnv })
   return { redisUrl, gateway, echoes, env, addEcho }
 }
+
+export interface RunningLauncher extends SpawnedNode {
+  gatewayUrl: string
+  controlUrl: string
+}
+
+/** Runs the real launcher (`npm start`'s process) on free ports and waits for "cluster ready". */
+export async function startLauncher (args: string[], env: Record<string, string>, stateDir: string): Promise<RunningLauncher> {
+  const [port, cport] = await Promise.all([freePort(), freePort()])
+  const proc = spawnNode(resolve(projectRoot, 'dist/scripts/launcher/main.js'), { REGISTRY_TTL_MS: '1500', REGISTRY_HEARTBEAT_MS: '250', ...env },
+    [...args, '--port', String(port), '--control-port', String(cport), '--state-dir', stateDir])
+  const deadline = Date.now() + 30_000
+  while (!proc.lines.some((l) => l.includes('cluster ready'))) {
+    if (Date.now() > deadline || proc.child.exitCode !== null) throw new Error(`the launcher did not get ready:\n${proc.lines.slice(-20).join('\n')}`)
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+  return { ...proc, gatewayUrl: `http://127.0.0.1:${port}`, controlUrl: `http://127.0.0.1:${cport}` }
+}

@@ -12,7 +12,7 @@ export interface LoadResult {
  * A small closed-loop load for tests: `concurrency` workers send requests until `durationMs`
  * passes or `maxRequests` are sent, and every outcome is counted. Bounded in time and count.
  */
-export async function runLoad (opts: { url: string, durationMs: number, concurrency: number, method?: string, body?: string, maxRequests?: number, timeoutMs?: number }): Promise<LoadResult> {
+export async function runLoad (opts: { url: string, durationMs: number, concurrency: number, method?: string, body?: string, maxRequests?: number, timeoutMs?: number, pauseMs?: number }): Promise<LoadResult> {
   const agent = new Agent({ connections: opts.concurrency, keepAliveTimeout: 2_000 })
   const result: LoadResult = { sent: 0, ok: 0, failures: {}, byInstance: {} }
   const stopAt = Date.now() + opts.durationMs
@@ -37,6 +37,7 @@ export async function runLoad (opts: { url: string, durationMs: number, concurre
         const code = (err as { code?: string }).code ?? 'error'
         result.failures[code] = (result.failures[code] ?? 0) + 1
       }
+      if (opts.pauseMs !== undefined) await sleep(opts.pauseMs)
     }
   }
   await Promise.all(Array.from({ length: opts.concurrency }, worker))

@@ -1,26 +1,19 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { request } from 'undici'
-import { freePort } from '../../scripts/launcher/ports.js'
-import { projectRoot } from '../../shared/testing/cluster.js'
+import { isAlive } from '../../scripts/launcher/redis.js'
+import { startLauncher, type RunningLauncher } from '../../shared/testing/cluster.js'
 import { waitFor } from '../../shared/testing/load.js'
-import { killAll, spawnNode, type SpawnedNode } from '../../shared/testing/processes.js'
+import { killAll } from '../../shared/testing/processes.js'
 
-let launcher: SpawnedNode
+let launcher: RunningLauncher
 let gatewayUrl: string
 let controlUrl: string
 let stateDir: string
 
-function alive (pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
-  }
-}
+const alive = isAlive
 
 async function control (method: 'GET' | 'POST', path: string, body?: unknown): Promise<any> {
   const res = await request(controlUrl + path, { method, ...(body !== undefined ? { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } } : {}) })
@@ -32,13 +25,10 @@ async function instances (): Promise<Array<{ id: string, pid: number, state: str
 }
 
 beforeAll(async () => {
-  const [port, cport] = await Promise.all([freePort(), freePort()])
   stateDir = mkdtempSync(join(tmpdir(), 'nines-launcher-'))
-  gatewayUrl = `http://127.0.0.1:${port}`
-  controlUrl = `http://127.0.0.1:${cport}`
-  launcher = spawnNode(resolve(projectRoot, 'dist/scripts/launcher/main.js'), { REGISTRY_TTL_MS: '1500', REGISTRY_HEARTBEAT_MS: '250', NINES_PREFIX: 'launcher-test' },
-    ['--only', 'echo', '--port', String(port), '--control-port', String(cport), '--state-dir', stateDir])
-  await waitFor(() => launcher.lines.some((l) => l.includes('cluster ready')), 30_000, 'the launcher reports the cluster ready')
+  launcher = await startLauncher(['--only', 'echo'], { NINES_PREFIX: 'launcher-test' }, stateDir)
+  gatewayUrl = launcher.gatewayUrl
+  controlUrl = launcher.controlUrl
 })
 
 afterAll(() => {
@@ -97,11 +87,8 @@ describe('local launcher', () => {
 
 describe('launcher killed with kill -9', () => {
   it('its instances exit by themselves and the next launcher reaps its Redis', async () => {
-    const [port, cport] = await Promise.all([freePort(), freePort()])
-    const args = ['--only', 'echo', '--port', String(port), '--control-port', String(cport), '--state-dir', stateDir]
-    const first = spawnNode(resolve(projectRoot, 'dist/scripts/launcher/main.js'), { NINES_PREFIX: 'launcher-test-2' }, args)
-    await waitFor(() => first.lines.some((l) => l.includes('cluster ready')), 30_000, 'first launcher ready')
-    controlUrl = `http://127.0.0.1:${cport}`
+    const first = await startLauncher(['--only', 'echo'], { NINES_PREFIX: 'launcher-test-2' }, stateDir)
+    controlUrl = first.controlUrl
     const pids = (await instances()).map((p) => p.pid)
     const { redisPid } = JSON.parse(readFileSync(join(stateDir, 'cluster.json'), 'utf8')) as { redisPid: number }
     first.signal('SIGKILL')
@@ -109,8 +96,7 @@ describe('launcher killed with kill -9', () => {
     await waitFor(() => !pids.some(alive), 5_000, 'orphaned instances exited')
     expect(alive(redisPid)).toBe(true)
 
-    const second = spawnNode(resolve(projectRoot, 'dist/scripts/launcher/main.js'), { NINES_PREFIX: 'launcher-test-3' }, args)
-    await waitFor(() => second.lines.some((l) => l.includes('cluster ready')), 30_000, 'second launcher ready')
+    const second = await startLauncher(['--only', 'echo'], { NINES_PREFIX: 'launcher-test-3' }, stateDir)
     await waitFor(() => !alive(redisPid), 3_000, 'stale redis-server reaped')
     second.signal('SIGTERM')
     expect(await second.exited).toBe(0)

@@ -24,3 +24,20 @@ export function twoDistinct (length: number, random: Random): [number, number] {
   const b = (a + 1 + Math.floor(random() * (length - 1))) % length
   return [a, b]
 }
+
+/**
+ * Draw two distinct candidates at random and keep the one with the lower score (the first on a
+ * tie). `score` may look at the other candidate, e.g. to stand in for a missing measurement.
+ */
+export function PowerOfTwoChoices (name: string, score: (c: Candidate, other: Candidate) => number, random: Random): Strategy {
+  return {
+    name,
+    select: <C extends Candidate>(candidates: readonly C[]) => {
+      if (candidates.length < 2) return candidates[0]
+      const [i, j] = twoDistinct(candidates.length, random)
+      const a = candidates[i] as C
+      const b = candidates[j] as C
+      return score(a, b) <= score(b, a) ? a : b
+    }
+  }
+}

@@ -48,8 +48,9 @@ const statusEl = document.getElementById('status')
 const fmt = (n, digits = 1) => n === undefined || n === null ? '–' : Number(n).toFixed(digits)
 const esc = (s) => String(s).replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c])
 function state (i) {
+  if (i.checks === 'failing') return '<span class="state bad">UNHEALTHY</span>'
   if (i.ejected) return '<span class="state warn">ejected</span>'
-  return i.healthy ? '<span class="state ok">healthy</span>' : '<span class="state bad">UNHEALTHY</span>'
+  return '<span class="state ok">healthy</span>'
 }
 function meta (m) {
   return m ? Object.entries(m).map(([k, v]) => esc(k) + '=' + esc(v)).join(' · ') : ''

@@ -3,7 +3,7 @@ import { ClusterError, clusterError, toEnvelope } from '../../../shared/src/erro
 import { requestIdFrom } from '../../../shared/src/service/create-app.js'
 import type { Logger } from '../../../shared/src/logger.js'
 import type { GatewayConfig } from '../config.js'
-import type { GatewayMetrics } from '../metrics.js'
+import type { ProxyMetrics } from '../metrics.js'
 import type { FailureKind } from '../resilience/outlier-detector.js'
 import type { RetryBudget } from '../resilience/retry-budget.js'
 import { shouldRetry } from '../resilience/retry-policy.js'
@@ -21,7 +21,7 @@ import type { Traffic } from '../stats/traffic.js'
 export interface ProxyDeps {
   router: Router
   budget: RetryBudget
-  metrics: GatewayMetrics
+  metrics: ProxyMetrics
   config: GatewayConfig
   log: Logger
   instanceId: string

@@ -8,7 +8,10 @@ export interface InstanceView {
   id: string
   url: string
   role: string
+  /** Available for traffic: passing its health checks and not ejected. */
   healthy: boolean
+  /** The active health checks' verdict alone. */
+  checks: 'passing' | 'failing'
   ejected: boolean
   inflight: number
   ewmaMs: number
@@ -24,6 +27,7 @@ export function registryView (router: Router, now: number): { services: Record<s
       url: u.url,
       role: u.role,
       healthy: u.available(now),
+      checks: u.health.healthy ? 'passing' : 'failing',
       ejected: u.outlier.isEjected(now),
       inflight: u.inflight,
       ewmaMs: Math.round(u.ewmaMs * 100) / 100,
