@@ -107,8 +107,10 @@ export class Ledger {
     }
   }
 
-  /** Learns the sink's mark (waiting for a sink), then consumes, emits and (hot-warm) contends for the lease. */
-  /** Returns at once; the instance is ready (`rebuilt`) once it has caught up with the feed. */
+  /**
+   * Returns at once. In the background: learns the sink's mark (waiting for a sink), then
+   * consumes, emits and (hot-warm) contends for the lease; `rebuilt` once caught up with the feed.
+   */
   start (): void {
     this.#running = true
     this.#loops = [this.#run()]
