@@ -70,6 +70,30 @@ export const topology = {
       // any instance coordinates; a write waits for W replicas, so spread by outstanding requests
       balancer: 'least-outstanding',
       env: { KVQ_REPLICAS: 'kv-quorum-1,kv-quorum-2,kv-quorum-3' }
+    },
+    feed: {
+      entry: 'services/feed/src/server.ts',
+      instances: 2,
+      scalable: true,
+      balancer: 'least-outstanding'
+    },
+    'ledger-hh': {
+      entry: 'services/ledger/src/server.ts',
+      instances: [{ id: 'ledger-hh-a', env: { LEDGER_PAIR: 'hot-hot' } }, { id: 'ledger-hh-b', env: { LEDGER_PAIR: 'hot-hot' } }],
+      scalable: false,
+      env: { LEDGER_PAIR: 'hot-hot' }
+    },
+    'ledger-hw': {
+      entry: 'services/ledger/src/server.ts',
+      instances: [{ id: 'ledger-hw-a', env: { LEDGER_PAIR: 'hot-warm' } }, { id: 'ledger-hw-b', env: { LEDGER_PAIR: 'hot-warm' } }],
+      scalable: false,
+      env: { LEDGER_PAIR: 'hot-warm' }
+    },
+    sink: {
+      entry: 'services/sink/src/server.ts',
+      instances: 2,
+      scalable: true,
+      balancer: 'least-outstanding'
     }
   }
 } as const satisfies Topology

@@ -1,0 +1,14 @@
+import { ClusterError } from '../../../shared/src/errors.js'
+
+/** The feed's error codes and their statuses (documented in docs/pairs.md, "Errors"). */
+export const feedErrors = {
+  FEED_ERR_BAD_EVENT: 400,
+  FEED_ERR_FULL: 503,
+  FEED_ERR_UNAVAILABLE: 503
+} as const
+
+export type FeedErrorCode = keyof typeof feedErrors
+
+export function feedError (code: FeedErrorCode, message: string, options: { cause?: unknown } = {}): ClusterError {
+  return new ClusterError(code, message, feedErrors[code], { retryable: feedErrors[code] === 503, ...options })
+}

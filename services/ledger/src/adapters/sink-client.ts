@@ -1,0 +1,71 @@
+import { Agent, request } from 'undici'
+import type { RegistryWatcher } from '../../../../shared/src/registry/watcher.js'
+import type { OutputCore, PairName } from '../../../../shared/src/pipeline/types.js'
+
+export type SendResult =
+  | { kind: 'ok', highWaterMark: string }
+  | { kind: 'stale', message: string }
+  | { kind: 'failed', message: string }
+
+/**
+ * Talks to the sink instances the registry lists, round-robin, one request at a time per
+ * caller. Failures are returned, never thrown: the caller retries on the next instance.
+ */
+export class SinkClient {
+  readonly #watcher: RegistryWatcher
+  readonly #service: string
+  readonly #timeoutMs: number
+  readonly #agent = new Agent({ connections: 8, keepAliveTimeout: 10_000, connect: { timeout: 1_000 } })
+  #next = 0
+
+  constructor (watcher: RegistryWatcher, { service = 'sink', timeoutMs = 2_000 } = {}) {
+    this.#watcher = watcher
+    this.#service = service
+    this.#timeoutMs = timeoutMs
+  }
+
+  /** The next sink URL in turn, or undefined when the registry lists none. */
+  pick (): string | undefined {
+    const urls = this.#watcher.instances(this.#service).map((r) => r.url).sort()
+    if (urls.length === 0) return undefined
+    return urls[this.#next++ % urls.length]
+  }
+
+  async send (url: string, batch: { pair: PairName, epoch: number, instance: string, outputs: OutputCore[] }): Promise<SendResult> {
+    try {
+      const res = await request(`${url}/internal/outputs`, this.#options(JSON.stringify(batch)))
+      const body = await res.body.json() as { highWaterMark?: string, error?: string, message?: string }
+      if (res.statusCode === 200) return { kind: 'ok', highWaterMark: body.highWaterMark ?? '0-0' }
+      if (body.error === 'SINK_ERR_STALE_EPOCH') return { kind: 'stale', message: body.message ?? '' }
+      return { kind: 'failed', message: `${res.statusCode} ${body.error ?? ''} ${body.message ?? ''}` }
+    } catch (err) {
+      return { kind: 'failed', message: (err as Error).message }
+    }
+  }
+
+  /** Announces `epoch` for the pair and reads its high-water mark (epoch 0 only reads). */
+  async claim (url: string, pair: PairName, epoch: number): Promise<{ epoch: number, highWaterMark: string } | undefined> {
+    try {
+      const res = await request(`${url}/internal/pairs/${pair}/claim`, this.#options(JSON.stringify({ epoch })))
+      const body = await res.body.json() as { epoch: number, highWaterMark: string }
+      return res.statusCode === 200 ? body : undefined
+    } catch {
+      return undefined
+    }
+  }
+
+  async close (): Promise<void> {
+    await this.#agent.close()
+  }
+
+  #options (body: string): Parameters<typeof request>[1] {
+    return {
+      method: 'POST',
+      body,
+      headers: { 'content-type': 'application/json' },
+      dispatcher: this.#agent,
+      headersTimeout: this.#timeoutMs,
+      bodyTimeout: this.#timeoutMs
+    }
+  }
+}

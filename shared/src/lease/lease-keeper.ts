@@ -1,0 +1,121 @@
+import { EventEmitter } from 'node:events'
+import { performance } from 'node:perf_hooks'
+import type { Logger } from '../logger.js'
+import type { Redis } from '../redis.js'
+import { RedisLease, type LeaseKeys, type LeaseReply } from './redis-lease.js'
+import { holdsLease, initialLeaseState, nextLeaseAction, reduceLease, type LeaseEvent, type LeaseState, type LeaseTimings } from './state.js'
+
+export interface LeaseKeeperOptions {
+  /** A connection of its own: its Redis client id tells contenders whether we are alive. */
+  redis: Redis
+  keys: LeaseKeys
+  /** A token unique to this process (instance id plus a nonce), so a restart is a new holder. */
+  owner: string
+  timings: LeaseTimings
+  /** Take over at once when the holder's Redis connection is gone (kill -9), instead of waiting for the TTL. @default true */
+  fastTakeover?: boolean
+  /** A monotonic clock in ms. @default performance.now */
+  clock?: () => number
+  log?: Logger
+}
+
+/**
+ * The driver around the pure lease state: acquires, renews well inside the TTL, steals from a
+ * dead holder, and emits `change` whenever we gain or lose the lease (or its epoch changes).
+ * Callers ask `holds()` before every action the lease protects: it reads the monotonic clock,
+ * so a process frozen past its lease knows it on waking, before any I/O.
+ */
+export class LeaseKeeper extends EventEmitter<{ change: [LeaseState] }> {
+  readonly #lease: RedisLease
+  readonly #redis: Redis
+  readonly #opts: LeaseKeeperOptions
+  readonly #clock: () => number
+  #state: LeaseState = initialLeaseState
+  #client: string | undefined
+  #timer: NodeJS.Timeout | undefined
+  #running = false
+  #ticking: Promise<void> | undefined
+
+  constructor (opts: LeaseKeeperOptions) {
+    super()
+    this.#opts = opts
+    this.#redis = opts.redis
+    this.#lease = new RedisLease(opts.redis, opts.keys)
+    this.#clock = opts.clock ?? (() => performance.now())
+    // a reconnect is a new connection id: ask again before the next request
+    this.#redis.on('ready', () => { this.#client = undefined })
+  }
+
+  get state (): LeaseState { return this.#state }
+  get epoch (): number { return this.#state.epoch }
+
+  /** Whether we hold the lease at this instant, by our own monotonic clock. */
+  holds (): boolean {
+    return holdsLease(this.#state, this.#clock())
+  }
+
+  start (): void {
+    this.#running = true
+    this.#schedule(0)
+  }
+
+  /** Stops renewing and releases the lease if we hold it, so a successor needs no TTL wait. */
+  async stop (): Promise<void> {
+    this.#running = false
+    clearTimeout(this.#timer)
+    await this.#ticking
+    if (this.#state.held) {
+      const { epoch } = this.#state
+      this.#apply({ type: 'dropped' })
+      await this.#lease.release(this.#opts.owner, epoch).catch(() => false)
+    }
+  }
+
+  /** The downstream refused our epoch as stale: stop acting as holder until Redis says otherwise. */
+  drop (): void {
+    if (this.#state.held) this.#apply({ type: 'dropped' })
+  }
+
+  #schedule (delayMs: number): void {
+    if (!this.#running) return
+    clearTimeout(this.#timer)
+    this.#timer = setTimeout(() => {
+      this.#ticking = this.#tick().finally(() => {
+        this.#ticking = undefined
+        this.#schedule(nextLeaseAction(this.#state, this.#clock(), this.#opts.timings).delayMs)
+      })
+    }, delayMs)
+  }
+
+  async #tick (): Promise<void> {
+    const { owner, timings } = this.#opts
+    const sentAt = this.#clock()
+    try {
+      this.#client ??= await this.#lease.clientId()
+      let reply: LeaseReply = await this.#lease.acquire(owner, timings.ttlMs, this.#client)
+      if (!reply.granted && this.#opts.fastTakeover !== false && !(await this.#lease.clientAlive(reply.client))) {
+        this.#opts.log?.warn({ holder: reply.owner, epoch: reply.epoch }, 'lease holder connection is gone; taking over')
+        reply = await this.#lease.steal(owner, timings.ttlMs, this.#client, reply)
+      }
+      this.#apply(reply.granted
+        ? { type: 'granted', epoch: reply.epoch, owner, sentAt }
+        : { type: 'refused', epoch: reply.epoch, holder: reply.owner })
+    } catch (err) {
+      this.#opts.log?.debug({ err: (err as Error).message }, 'lease request failed')
+      this.#apply({ type: 'failed' })
+    }
+    // a lapse we only notice by the clock (Redis away, frozen) is a loss too
+    if (this.#state.held && !this.holds()) {
+      this.#apply({ type: 'dropped' })
+    }
+  }
+
+  #apply (event: LeaseEvent): void {
+    const before = this.#state
+    this.#state = reduceLease(before, event, this.#opts.timings)
+    if (before.held !== this.#state.held || (this.#state.held && before.epoch !== this.#state.epoch)) {
+      this.#opts.log?.info({ held: this.#state.held, epoch: this.#state.epoch, holder: this.#state.holder }, this.#state.held ? 'lease acquired' : 'lease lost')
+      this.emit('change', this.#state)
+    }
+  }
+}

@@ -1,0 +1,156 @@
+import { spawnSync } from 'node:child_process'
+import { resolve } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { request } from 'undici'
+import { Redis } from 'ioredis'
+import { projectRoot } from '../../shared/testing/cluster.js'
+import { killAll } from '../../shared/testing/processes.js'
+import { pipelineKeys } from '../../shared/src/pipeline/keys.js'
+import { verifyPairsEventually } from '../../shared/src/pipeline/verify.js'
+import { getJson, postEvent, roles, startPairsCluster, waitFor, type PairsCluster } from './pairs-cluster.js'
+
+const prefix = 'pairs-flow'
+let c: PairsCluster
+let redis: Redis
+
+beforeAll(async () => {
+  c = await startPairsCluster(prefix)
+  await Promise.all(['ledger-hh-a', 'ledger-hh-b', 'ledger-hw-a', 'ledger-hw-b'].map(async (id) => await c.startLedger(id)))
+  redis = new Redis(c.redis.url)
+  await waitFor(async () => Object.values(await roles(c.gateway.url, 'ledger-hw')).sort().join() === 'hot,warm', 10_000, 'a hot and a warm')
+})
+
+afterAll(async () => {
+  redis?.disconnect()
+  killAll()
+  await c?.redis.stop()
+})
+
+describe('feed → ledger pairs → sink', () => {
+  it('rejects bad input with a 4xx JSON error and appends nothing', async () => {
+    const before = await redis.xlen(pipelineKeys(prefix).feed)
+    const cases: Array<[string, string, string]> = [
+      ['{"account":"a1","amount":', 'application/json', 'HTTP_ERR_BAD_REQUEST'],
+      ['{"account":"a1","amount":"5"}', 'application/json', 'FEED_ERR_BAD_EVENT'],
+      ['{"account":"a1","amount":1.5}', 'application/json', 'FEED_ERR_BAD_EVENT'],
+      ['{"account":"a1","amount":9007199254740993}', 'application/json', 'FEED_ERR_BAD_EVENT'],
+      ['{"account":"a b","amount":1}', 'application/json', 'FEED_ERR_BAD_EVENT'],
+      [`{"account":"${'x'.repeat(65)}","amount":1}`, 'application/json', 'FEED_ERR_BAD_EVENT'],
+      ['{"account":"a1","amount":1,"extra":true}', 'application/json', 'FEED_ERR_BAD_EVENT'],
+      ['[1,2]', 'application/json', 'FEED_ERR_BAD_EVENT'],
+      ['null', 'application/json', 'FEED_ERR_BAD_EVENT'],
+      ['account=a1', 'text/plain', 'FEED_ERR_BAD_EVENT'],
+      [`{"account":"a1","amount":1,"pad":"${'x'.repeat(100_000)}"}`, 'application/json', 'HTTP_ERR_PAYLOAD_TOO_LARGE']
+    ]
+    for (const [body, type, code] of cases) {
+      const res = await request(`${c.gateway.url}/api/feed/events`, { method: 'POST', body, headers: { 'content-type': type } })
+      const json = await res.body.json() as { error: string, message: string }
+      expect(res.statusCode, body.slice(0, 60)).toBeGreaterThanOrEqual(400)
+      expect(res.statusCode, body.slice(0, 60)).toBeLessThan(500)
+      expect(json.error, body.slice(0, 60)).toBe(code)
+      expect(typeof json.message).toBe('string')
+    }
+    expect(await redis.xlen(pipelineKeys(prefix).feed)).toBe(before)
+  })
+
+  it('produces the running balance for every input, in feed order, for both pairs', async () => {
+    const amounts = [5, -3, 10, 0, 7, -20, 9_007_199_254_740_991, 1]
+    const ids: string[] = []
+    for (const amount of amounts) {
+      const r = await postEvent(c.gateway.url, { account: 'a1', amount })
+      expect(r.status).toBe(202)
+      expect(r.body.id).toMatch(/^\d+-\d+$/)
+      ids.push(r.body.id)
+    }
+    await postEvent(c.gateway.url, { account: 'b2', amount: 3 })
+    let running = 0n
+    const expected = amounts.map((amount, i) => {
+      running += BigInt(amount)
+      const balance = running <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(running) : running.toString()
+      return { inputId: ids[i], account: 'a1', amount, balance }
+    })
+    for (const pair of ['hot-hot', 'hot-warm']) {
+      let outputs: any[] = []
+      await waitFor(async () => {
+        outputs = (await getJson(`${c.gateway.url}/api/sink/outputs?pair=${pair}&account=a1`)).outputs
+        return outputs.length === amounts.length
+      }, 10_000, `${pair} outputs`)
+      expect(outputs.map(({ inputId, account, amount, balance }) => ({ inputId, account, amount, balance }))).toEqual(expected)
+      expect(outputs.every((o) => o.pair === pair)).toBe(true)
+    }
+    let stats: Record<string, any> = {}
+    await waitFor(async () => {
+      stats = (await getJson(`${c.gateway.url}/api/sink/stats`)).pairs
+      return stats['hot-hot'].outputs === 9 && stats['hot-warm'].outputs === 9
+    }, 5_000, 'nine outputs per pair')
+    expect(stats['hot-hot']).toMatchObject({ conflicts: 0, staleEpochRejected: 0, epoch: 0, highWaterMark: expect.stringMatching(/^\d+-\d+$/) })
+    expect(stats['hot-warm']).toMatchObject({ conflicts: 0, epoch: expect.any(Number) })
+    expect(stats['hot-warm'].epoch).toBeGreaterThanOrEqual(1)
+    // both hot-hot members emit: the second copy of each output is dropped as a duplicate
+    await waitFor(async () => (await getJson(`${c.gateway.url}/api/sink/stats`)).pairs['hot-hot'].duplicatesDropped === 9, 5_000, 'hot-hot duplicates')
+    const report = await verifyPairsEventually(redis, prefix, 2_000)
+    expect(report.pairs.map((p) => [p.pair, p.inputs, p.missing, p.conflicts, p.ok])).toEqual([['hot-hot', 9, 0, 0, true], ['hot-warm', 9, 0, 0, true]])
+  })
+
+  it('registers the ledgers with their roles and keeps the sink ingest unreachable through the gateway', async () => {
+    expect(await roles(c.gateway.url, 'ledger-hh')).toEqual({ 'ledger-hh-a': 'hot', 'ledger-hh-b': 'hot' })
+    for (const path of ['/api/sink/internal/outputs', '/api/sink/%69nternal/outputs', '/api/sink//internal/outputs', '/api/sink/x/../internal/outputs']) {
+      const res = await request(`${c.gateway.url}${path}`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } })
+      expect(res.statusCode, path).toBeGreaterThanOrEqual(400)
+      expect(res.statusCode, path).toBeLessThan(500)
+      await res.body.dump()
+    }
+    const bad = await request(`${c.gateway.url}/api/sink/outputs?pair=nope&account=a1`)
+    expect(bad.statusCode).toBe(400)
+    expect((await bad.body.json() as { error: string }).error).toBe('SINK_ERR_BAD_QUERY')
+  })
+
+  it('npm run verify: exit 0 when every input has one output, 1 (naming the input) when one is missing', async () => {
+    const script = resolve(projectRoot, 'dist/scripts/verify.js')
+    const env = { ...process.env, REDIS_URL: c.redis.url, NINES_PREFIX: prefix }
+    const ok = spawnSync(process.execPath, [script, '--json', '--wait-ms', '3000'], { env, encoding: 'utf8' })
+    expect(ok.status).toBe(0)
+    expect(JSON.parse(ok.stdout).ok).toBe(true)
+
+    const outputs = pipelineKeys(prefix).pair('hot-warm').outputs
+    const [id] = await redis.hkeys(outputs)
+    const raw = await redis.hget(outputs, id as string) as string
+    await redis.hdel(outputs, id as string)
+    try {
+      const bad = spawnSync(process.execPath, [script, '--json', '--wait-ms', '0'], { env, encoding: 'utf8' })
+      expect(bad.status).toBe(1)
+      const report = JSON.parse(bad.stdout) as { pairs: Array<{ pair: string, missing: number, examples: string[] }> }
+      expect(report.pairs.find((p) => p.pair === 'hot-warm')).toMatchObject({ missing: 1, examples: [`missing ${id as string}`] })
+    } finally {
+      await redis.hset(outputs, id as string, raw)
+    }
+  })
+
+  it('a graceful stop (SIGTERM) of the hot releases the lease: the warm takes over without waiting for the TTL', async () => {
+    const before = await roles(c.gateway.url, 'ledger-hw')
+    const hot = Object.keys(before).find((id) => before[id] === 'hot') as string
+    const warm = Object.keys(before).find((id) => before[id] === 'warm') as string
+    await (c.ledgers.get(hot) as { stop: () => Promise<void> }).stop()
+    await waitFor(async () => (await roles(c.gateway.url, 'ledger-hw'))[warm] === 'hot', 5_000, `${warm} hot`)
+    const r = await postEvent(c.gateway.url, { account: 'g1', amount: 2 })
+    await waitFor(async () => (await getJson(`${c.gateway.url}/api/sink/outputs?pair=hot-warm&account=g1`)).outputs[0]?.inputId === r.body.id, 5_000, 'output from the new hot')
+    expect((await verifyPairsEventually(redis, prefix, 3_000)).ok).toBe(true)
+    expect(c.ledgers.get(hot)?.lines.some((l) => l.includes('"msg":"stopped"'))).toBe(true)
+  })
+
+  it('answers 503 JSON while Redis is away, keeps running, and serves again once it is back', async () => {
+    redis.disconnect()
+    await c.redis.kill()
+    const down = await postEvent(c.gateway.url, { account: 'a1', amount: 1 })
+    expect(down.status).toBe(503)
+    expect(down.body.error).toBe('FEED_ERR_UNAVAILABLE')
+    const stats = await request(`${c.gateway.url}/api/sink/stats`)
+    expect(stats.statusCode).toBe(503)
+    expect((await stats.body.json() as { error: string }).error).toBe('SINK_ERR_UNAVAILABLE')
+    await c.redis.restart()
+    await waitFor(async () => (await postEvent(c.gateway.url, { account: 'z9', amount: 4 })).status === 202, 10_000, 'feed appends again')
+    const running = [...c.ledgers.values(), ...c.sinks, ...c.feeds].filter((p) => !p.lines.some((l) => l.includes('"msg":"stopped"')))
+    expect(running).toHaveLength(7) // every process but the one stopped on purpose above
+    for (const proc of running) expect(proc.child.exitCode).toBeNull()
+  })
+})
