@@ -73,10 +73,8 @@ export class Router {
     for (const record of records) {
       const existing = current.get(record.id)
       if (existing !== undefined && existing.url === record.url) {
-        if (existing.role !== record.role) {
-          this.#opts.log?.info({ target: pool.name, instance: record.id, role: record.role }, 'role changed')
-          this.#opts.onEvent?.({ type: 'role-changed', service: pool.name, instance: record.id, message: `${record.id}: ${existing.role} → ${record.role}` })
-        }
+        // the instance itself publishes its role changes as events; the gateway only logs them
+        if (existing.role !== record.role) this.#opts.log?.info({ target: pool.name, instance: record.id, role: record.role }, 'role changed')
         existing.record = record
         next.push(existing)
         current.delete(record.id)

@@ -1,5 +1,6 @@
 import type { Redis } from '../redis.js'
 import type { Logger } from '../logger.js'
+import { publishEvent } from '../events.js'
 import { registryKeys, type InstanceRecord, type RegistryEvent, type RegistryKeys } from './types.js'
 
 export interface RegistrarOptions {
@@ -21,6 +22,7 @@ export interface RegistrarOptions {
 export class Registrar {
   readonly #redis: Redis
   readonly #keys: RegistryKeys
+  readonly #prefix: string
   readonly #ttlMs: number
   readonly #heartbeatMs: number
   readonly #log: Logger | undefined
@@ -32,6 +34,7 @@ export class Registrar {
   constructor (opts: RegistrarOptions) {
     this.#redis = opts.redis
     this.#keys = registryKeys(opts.prefix)
+    this.#prefix = opts.prefix
     this.#record = opts.record
     this.#ttlMs = opts.ttlMs ?? 2_000
     this.#heartbeatMs = opts.heartbeatMs ?? Math.max(50, Math.floor(this.#ttlMs / 4))
@@ -50,7 +53,9 @@ export class Registrar {
 
   /** Publishes a new role (and meta) at once rather than at the next heartbeat. */
   async update (changes: Partial<Pick<InstanceRecord, 'role' | 'meta' | 'url'>>): Promise<void> {
+    const before = this.#record
     this.#record = { ...this.#record, ...changes }
+    if (changes.role !== undefined && changes.role !== before.role) this.#announceRole(before.role)
     if (!this.#stopped) await this.#beat(true)
   }
 
@@ -66,6 +71,14 @@ export class Registrar {
       this.#log?.warn({ err: (err as Error).message }, 'deregistration failed; the registration will expire')
     }
     this.#registered = false
+  }
+
+  /** A role change is a cluster event too (leader elected, lease taken): the dashboard's timeline shows it. */
+  #announceRole (previous: string): void {
+    const { id, service, role, meta } = this.#record
+    const type = role === 'leader' ? 'leader-elected' : role === 'hot' ? 'lease-taken' : 'role-changed'
+    const epoch = meta?.epoch !== undefined ? ` (epoch ${String(meta.epoch)})` : ''
+    publishEvent(this.#redis, this.#prefix, { type, service, instance: id, source: id, message: `${id}: ${previous} → ${role}${epoch}` })
   }
 
   #schedule (): void {
