@@ -14,9 +14,9 @@ const clients = new WeakMap<Redis, ClientState>()
  * its own with a short capped backoff so the cluster heals within a second of Redis returning.
  *
  * `url` is any form `parseRedisTarget` accepts. With `redis+sentinel://…` the client asks the
- * Sentinels for the current primary on every (re)connection, subscribes to their `+switch-master`
- * so it leaves a demoted primary at once, and reconnects on a `READONLY` reply (it reached a
- * replica): a failover looks to callers like a short outage, never like a wrong server.
+ * Sentinels for the current primary on every (re)connection, checks that the server it reached
+ * really is a primary, and reconnects on a `READONLY` reply (it reached a demoted primary): a
+ * failover looks to callers like a short outage, never like a wrong server.
  */
 export function createRedis (url: string, log?: Logger, overrides: RedisOptions = {}): Redis {
   const target = parseRedisTarget(url)
@@ -62,7 +62,11 @@ export function sentinelOptions (target: Extract<RedisTarget, { mode: 'sentinel'
     sentinelRetryStrategy: (times) => Math.min(50 * times, 500), // ms
     sentinelReconnectStrategy: (times) => Math.min(100 * times, 1_000), // ms, the failover detector's links
     sentinelCommandTimeout: 500, // ms: a frozen Sentinel must not stall a reconnection
-    failoverDetector: true
+    // ioredis' failover detector would leave a demoted primary sooner, but a +switch-master
+    // that arrives while the client is asking the Sentinels aborts that connection attempt
+    // for good (status "end": the client never reconnects). A dead primary closes the socket
+    // anyway, and a write to a demoted one gets READONLY, which reconnects (reconnectOnError).
+    failoverDetector: false
   }
 }
 

@@ -75,11 +75,11 @@ describe('sentinelUrl and redaction', () => {
 })
 
 describe('sentinelOptions', () => {
-  it('gives ioredis the Sentinels, the master, the failover detector and no secrets it was not given', () => {
+  it('gives ioredis the Sentinels and the master, no failover detector (it can end a client for good) and no secrets it was not given', () => {
     const target = parseRedisTarget('redis+sentinel://h1:1,h2:2/nines/1')
     if (target.mode !== 'sentinel') throw new Error('expected sentinel')
     const options = sentinelOptions(target)
-    expect(options).toMatchObject({ sentinels: [{ host: 'h1', port: 1 }, { host: 'h2', port: 2 }], name: 'nines', role: 'master', db: 1, failoverDetector: true })
+    expect(options).toMatchObject({ sentinels: [{ host: 'h1', port: 1 }, { host: 'h2', port: 2 }], name: 'nines', role: 'master', db: 1, failoverDetector: false })
     expect(options).not.toHaveProperty('password')
     expect(options.sentinelRetryStrategy?.(100)).toBe(500)
   })
