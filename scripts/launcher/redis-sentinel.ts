@@ -169,6 +169,7 @@ export async function startSentinelRedis (opts: SentinelRedisOptions): Promise<S
         // a dead primary must not come back before the Sentinels promoted the replica: it would
         // be taken for the primary again (an empty one, without persistence)
         let primary = await primaryPort().catch(() => proc.port)
+        // eslint-disable-next-line no-unmodified-loop-condition -- stop() sets it meanwhile
         while (primary === proc.port && !stopping) {
           await new Promise((resolve) => setTimeout(resolve, 200))
           primary = await primaryPort().catch(() => proc.port)
