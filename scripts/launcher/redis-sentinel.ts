@@ -355,3 +355,20 @@ function isAlive (pid: number): boolean {
     return false
   }
 }
+
+/** `npm start -- --redis sentinel` (or NINES_REDIS=sentinel): the Sentinel topology under the state dir. */
+export async function startLauncherSentinel (stateDir: string, print: (text: string) => void): Promise<SentinelRedis> {
+  if (!hasRedisSentinel()) throw new Error(sentinelInstallHint)
+  const ha = await startSentinelRedis({ dir: join(stateDir, 'redis-sentinel'), persistence: true, print })
+  await ha.waitUntilRedundant()
+  const [a, b] = ha.nodes
+  print(`primary :${a?.port ?? '?'} (pid ${String(a?.pid())}), replica :${b?.port ?? '?'} (pid ${String(b?.pid())}), Sentinels ${ha.sentinels.map((s) => `:${s.port}`).join(' ')}; kill -9 the primary to see a failover`)
+  return ha
+}
+
+/** The launcher's `--redis` choice: `single` (one redis-server, the default) or `sentinel`. */
+export function redisMode (flag: string | undefined, env: string | undefined): 'single' | 'sentinel' {
+  const mode = flag ?? env ?? 'single'
+  if (mode !== 'single' && mode !== 'sentinel') throw new Error(`--redis (NINES_REDIS) must be single or sentinel, got "${mode}"`)
+  return mode
+}
