@@ -9,6 +9,23 @@ import { instanceSpecs, topology, type Topology } from '../../../topology.js'
 
 const dir = resolve(import.meta.dirname, '../../../deploy/k8s')
 
+/**
+ * Schema validation with the npm package `kubernetes-models` (the Kubernetes OpenAPI schemas,
+ * checked with ajv), when it is installed: K8S_MODELS_DIR may point at an installed copy
+ * (its node_modules/kubernetes-models folder) to try it without adding the dependency.
+ */
+async function loadModels (): Promise<Record<string, Record<string, new (data: unknown) => { validate: () => void }>> | undefined> {
+  const base = process.env.K8S_MODELS_DIR
+  const spec = (group: string): string => base !== undefined && base !== '' ? `${base}/${group}/index.js` : `kubernetes-models/${group}`
+  try {
+    const entries = await Promise.all(['v1', 'apps/v1', 'policy/v1', 'autoscaling/v2'].map(async (group) => [group, await import(spec(group))] as const))
+    return Object.fromEntries(entries)
+  } catch {
+    return undefined
+  }
+}
+const models = await loadModels()
+
 /** Every object of deploy/k8s as kubectl would read it (each file is a JSON `v1 List`). */
 function readManifests (): K8sObject[] {
   return readdirSync(dir).filter((f) => f.endsWith('.json')).flatMap((f) => {
@@ -138,6 +155,17 @@ describe('deploy/k8s', () => {
     expect((named(objects, 'PodDisruptionBudget', 'kv-leader') as any).spec.maxUnavailable).toBe(1)
     expect((named(objects, 'PodDisruptionBudget', 'ledger-hw') as any).spec.maxUnavailable).toBe(1)
     expect(containerOf(named(objects, 'Deployment', 'compute')!).resources.limits.cpu).toBe('2')
+  })
+
+  it.runIf(models !== undefined)('validates against the Kubernetes schemas (kubernetes-models)', () => {
+    const objects = readManifests()
+    for (const o of objects) {
+      const Model = models?.[o.apiVersion]?.[o.kind]
+      expect(Model, `${o.apiVersion} ${o.kind} has a schema`).toBeDefined()
+      expect(() => new Model!(o).validate(), `${o.kind} ${o.metadata.name}`).not.toThrow()
+    }
+    // and the validator does catch a broken object
+    expect(() => new (models!['apps/v1']!.Deployment!)({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'x' }, spec: { replicas: 'three' } }).validate()).toThrow()
   })
 
   const kubectl = spawnSync('kubectl', ['version', '--client'], { stdio: 'ignore' }).status === 0
