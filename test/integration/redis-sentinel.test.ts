@@ -35,7 +35,7 @@ async function echoIds (): Promise<string[]> {
 }
 
 describe('Redis behind Sentinel', () => {
-  it('confirms writes on the replica (WAIT), and refuses to confirm while the replica is frozen', async () => {
+  it('confirms writes on the replica (WAIT), and refuses to confirm across a reconnection or while the replica is frozen', async () => {
     expect(requiredReplicas(redis)).toBe(1)
     const mark = markBeforeWrite(redis)
     await redis.set(`${prefix}:durable`, 'x')
@@ -48,6 +48,14 @@ describe('Redis behind Sentinel', () => {
     expect(await nextEpoch(redis, `${prefix}:epoch`)).toBe(1)
     expect(await nextEpoch(redis, `${prefix}:epoch`, { atLeast: 7 })).toBe(8)
     expect(await nextEpoch(redis, `${prefix}:epoch`, { atLeast: 3 })).toBe(9)
+
+    // a reconnection between the write and the WAIT: the WAIT would cover nothing, so no confirmation
+    const beforeReconnect = markBeforeWrite(redis)
+    await redis.set(`${prefix}:durable`, 'z')
+    const reconnected = new Promise((resolve) => redis.once('ready', resolve))
+    redis.disconnect(true)
+    await reconnected
+    await expect(confirmReplicated(redis, beforeReconnect)).rejects.toMatchObject({ code: 'REDIS_ERR_NOT_REPLICATED' })
 
     const primary = await ha.primaryPort()
     const replica = ha.nodes.find((n) => n.port !== primary)!
