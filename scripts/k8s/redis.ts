@@ -15,6 +15,8 @@ import type { K8sObject } from './types.js'
 export const masterName = 'nines'
 export const sentinelCount = 3
 const redisImage = 'redis:7-alpine'
+// the image's own `redis` user: our command replaces the entrypoint that would drop root
+const redisUser = { runAsNonRoot: true, runAsUser: 999, runAsGroup: 999, fsGroup: 999 }
 
 /** The REDIS_URL every process of the cluster gets. */
 export function k8sRedisUrl (): string {
@@ -117,6 +119,7 @@ export function redisObjects (): K8sObject[] {
           metadata: { labels: labels('redis') },
           spec: {
             terminationGracePeriodSeconds: 30,
+            securityContext: redisUser,
             affinity: spreadAcrossNodes('redis'),
             containers: [{
               name: 'redis',
@@ -150,6 +153,7 @@ export function redisObjects (): K8sObject[] {
         template: {
           metadata: { labels: labels('redis-sentinel') },
           spec: {
+            securityContext: redisUser,
             affinity: spreadAcrossNodes('redis-sentinel'),
             containers: [{
               name: 'sentinel',
