@@ -54,7 +54,7 @@ export function summarizeOutcomes (outcomes: readonly Outcome[]): LoadSummary {
  * A closed-loop load that records every request's outcome and time, bounded in time and count.
  * `stop()` ends it early; `done` resolves with every outcome.
  */
-export function startTimedLoad (opts: { url: string | (() => string), durationMs: number, concurrency: number, method?: string, body?: string, maxRequests?: number, timeoutMs?: number }): { done: Promise<Outcome[]>, stop: () => void } {
+export function startTimedLoad (opts: { url: string | (() => string), durationMs: number, concurrency: number, method?: string, body?: string | (() => string), maxRequests?: number, timeoutMs?: number, onResponse?: (status: number, body: string) => void }): { done: Promise<Outcome[]>, stop: () => void } {
   const agent = new Agent({ connections: opts.concurrency, keepAliveTimeout: 2_000 })
   const outcomes: Outcome[] = []
   let stopAt = Date.now() + opts.durationMs
@@ -66,11 +66,12 @@ export function startTimedLoad (opts: { url: string | (() => string), durationMs
         const res = await request(typeof opts.url === 'function' ? opts.url() : opts.url, {
           method: (opts.method ?? 'GET') as 'GET',
           dispatcher: agent,
-          ...(opts.body !== undefined ? { body: opts.body, headers: { 'content-type': 'application/json' } } : {}),
+          ...(opts.body !== undefined ? { body: typeof opts.body === 'function' ? opts.body() : opts.body, headers: { 'content-type': 'application/json' } } : {}),
           headersTimeout: opts.timeoutMs ?? 10_000,
           bodyTimeout: opts.timeoutMs ?? 10_000
         })
-        await res.body.dump()
+        if (opts.onResponse !== undefined) opts.onResponse(res.statusCode, await res.body.text())
+        else await res.body.dump()
         outcomes.push({ start, end: Date.now(), ok: res.statusCode < 400, result: String(res.statusCode) })
       } catch (err) {
         outcomes.push({ start, end: Date.now(), ok: false, result: (err as { code?: string }).code ?? 'error' })
