@@ -24,7 +24,66 @@ function environment (env: Record<string, string>): string[] {
   return ['    environment:', ...Object.entries(env).map(([k, v]) => `      ${k}: ${JSON.stringify(v)}`)]
 }
 
-const common = { REDIS_URL: 'redis://redis:6379', HOST: '0.0.0.0', ADVERTISE_HOST: 'auto', LOG_LEVEL: 'info' }
+/** The Sentinel profile's REDIS_URL: docs/redis-ha.md. */
+export const composeSentinelUrl = 'redis+sentinel://redis-sentinel-1:26379,redis-sentinel-2:26379,redis-sentinel-3:26379/nines'
+// NINES_REDIS_URL switches every process to the Sentinel profile's primary (see sentinelServices)
+// eslint-disable-next-line no-template-curly-in-string -- compose interpolation, not a JS template
+const common = { REDIS_URL: '${NINES_REDIS_URL:-redis://redis:6379}', HOST: '0.0.0.0', ADVERTISE_HOST: 'auto', LOG_LEVEL: 'info' }
+
+/**
+ * `--profile sentinel`: a replica of `redis` and three Sentinels (quorum 2) watching it as
+ * `nines`. Started with NINES_REDIS_URL set to `composeSentinelUrl`, every process finds the
+ * primary through the Sentinels and follows a failover (docs/redis-ha.md).
+ */
+function sentinelServices (): string[] {
+  const sentinelConf = [
+    'port 26379',
+    'sentinel resolve-hostnames yes',
+    'sentinel announce-hostnames yes',
+    'sentinel monitor nines redis 6379 2',
+    'sentinel down-after-milliseconds nines 2000',
+    'sentinel failover-timeout nines 10000',
+    'sentinel parallel-syncs nines 1'
+  ].join('\\n')
+  const lines = [
+    '  redis-replica:',
+    '    image: redis:7-alpine',
+    '    command: ["redis-server", "--replicaof", "redis", "6379", "--appendonly", "yes", "--appendfsync", "everysec", "--repl-diskless-sync-delay", "0"]',
+    '    profiles: ["sentinel"]',
+    '    volumes:',
+    '      - redis-replica-data:/data',
+    '    depends_on:',
+    '      redis:',
+    '        condition: service_healthy',
+    '    healthcheck:',
+    '      test: ["CMD", "redis-cli", "ping"]',
+    '      interval: 2s',
+    '      timeout: 2s',
+    '      retries: 10',
+    '    restart: unless-stopped',
+    ''
+  ]
+  for (const n of [1, 2, 3]) {
+    lines.push(
+      `  redis-sentinel-${n}:`,
+      '    image: redis:7-alpine',
+      // Sentinel rewrites its config file: write a fresh one in the container at every start
+      `    command: ["sh", "-c", "printf '${sentinelConf}\\n' > /tmp/sentinel.conf && exec redis-sentinel /tmp/sentinel.conf"]`,
+      '    profiles: ["sentinel"]',
+      '    depends_on:',
+      '      redis:',
+      '        condition: service_healthy',
+      '    healthcheck:',
+      '      test: ["CMD", "redis-cli", "-p", "26379", "ping"]',
+      '      interval: 2s',
+      '      timeout: 2s',
+      '      retries: 10',
+      '    restart: unless-stopped',
+      ''
+    )
+  }
+  return lines
+}
 
 /**
  * The docker-compose.yml for a topology: Redis with a healthcheck, the gateway published on 8080,
@@ -45,6 +104,7 @@ export function renderCompose (t: Topology): string {
     '      retries: 10',
     '    restart: unless-stopped',
     '',
+    ...sentinelServices(),
     '  gateway:',
     '    build: .',
     '    image: nines:latest',
@@ -58,7 +118,7 @@ export function renderCompose (t: Topology): string {
     ...healthcheck(t.gateway.port),
     '    restart: unless-stopped',
     '']
-  const volumes = ['redis-data']
+  const volumes = ['redis-data', 'redis-replica-data']
   for (const [service, spec] of Object.entries(t.services)) {
     const command = `    command: ["node", "${builtEntry(spec)}"]`
     const body = (env: Record<string, string>, volume?: string): string[] => [

@@ -5,6 +5,7 @@ import { topology } from '../../topology.js'
 import { buildControlApi } from './control-api.js'
 import { planProcesses } from './plan.js'
 import { hasRedisServer, installHint, reapStaleRedis, startLocalRedis, type LocalRedis } from './redis.js'
+import { redisMode, startLauncherSentinel } from './redis-sentinel.js'
 import { Supervisor } from './supervisor.js'
 import { Autoscaler } from './autoscale/autoscaler.js'
 import { autoscalePolicies } from './autoscale/config.js'
@@ -23,6 +24,7 @@ const { values } = parseArgs({
     port: { type: 'string' },
     'control-port': { type: 'string' },
     'redis-port': { type: 'string' },
+    redis: { type: 'string' },
     'state-dir': { type: 'string' },
     autoscale: { type: 'string' }
   },
@@ -51,9 +53,14 @@ if (redisUrl === undefined || redisUrl === '') {
     process.stderr.write(`${installHint}\n`)
     process.exit(1)
   }
-  const wanted = values['redis-port'] ?? env.REDIS_PORT
-  const redisPort = wanted !== undefined ? Number(wanted) : await freePort()
-  redis = await startLocalRedis(redisPort, join(stateDir, 'redis'))
+  if (redisMode(values.redis, env.NINES_REDIS) === 'sentinel') {
+    // a primary, a replica and three Sentinels; every process gets REDIS_URL=redis+sentinel://…
+    redis = await startLauncherSentinel(stateDir, (text) => print('redis', text))
+  } else {
+    const wanted = values['redis-port'] ?? env.REDIS_PORT
+    const redisPort = wanted !== undefined ? Number(wanted) : await freePort()
+    redis = await startLocalRedis(redisPort, join(stateDir, 'redis'))
+  }
   redisUrl = redis.url
   print('redis', `private redis-server at ${redisUrl} (pid ${String(redis.pid())})`)
 }

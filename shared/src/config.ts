@@ -1,4 +1,5 @@
 import { ClusterError } from './errors.js'
+import { parseRedisTarget } from './redis-target.js'
 
 /**
  * Typed configuration from environment variables. A spec maps each setting to the variable
@@ -120,12 +121,33 @@ export function url (env: string, defaultValue: string): Setting<string> {
   }
 }
 
+/**
+ * A Redis location: `redis://host:port` for one server, or
+ * `redis+sentinel://host1:26379,host2:26379,…/masterName` for a primary found through Sentinel
+ * (see `redis-target.ts` for every parameter). Validated here, once, at startup.
+ */
+export function redisLocation (env: string, defaultValue: string): Setting<string> {
+  return {
+    env,
+    default: defaultValue,
+    parse: (raw, name) => {
+      try {
+        const target = parseRedisTarget(raw)
+        return target.mode === 'single' ? new URL(raw.trim()).toString() : raw.trim()
+      } catch (err) {
+        return fail(`${name} must be redis://host:port or redis+sentinel://host:port,…/masterName: ${(err as Error).message}`)
+      }
+    }
+  }
+}
+
 /** Settings every process shares: where it listens, what it is called, where Redis is. */
 export const commonSpec = {
   host: string('HOST', '127.0.0.1'),
   port: integer('PORT', 0, { min: 0, max: 65535 }),
   advertiseHost: string('ADVERTISE_HOST', ''),
-  redisUrl: url('REDIS_URL', 'redis://127.0.0.1:6379'),
+  /** One Redis (`redis://…`) or a Sentinel-monitored primary (`redis+sentinel://…`): docs/redis-ha.md. */
+  redisUrl: redisLocation('REDIS_URL', 'redis://127.0.0.1:6379'),
   keyPrefix: string('NINES_PREFIX', 'nines', { pattern: /^[A-Za-z0-9_.:-]{1,64}$/ }),
   /** Set by the launcher: the process exits when its launcher is gone. */
   parentPid: integer('NINES_PARENT_PID', 0, { min: 0 }),

@@ -32,6 +32,7 @@ export function toEnvelope (err: ClusterError): ErrorEnvelope {
 export const errorCodes = {
   CFG_ERR_INVALID: 500,
   CFG_ERR_UNKNOWN_STRATEGY: 500,
+  REDIS_ERR_NOT_REPLICATED: 503,
   HTTP_ERR_BAD_REQUEST: 400,
   HTTP_ERR_NOT_FOUND: 404,
   HTTP_ERR_METHOD_NOT_ALLOWED: 405,
