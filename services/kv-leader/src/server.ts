@@ -1,0 +1,68 @@
+import { join } from 'node:path'
+import { RegistryWatcher } from '../../../shared/src/registry/watcher.js'
+import { runService } from '../../../shared/src/service/run-service.js'
+import { LeaderLease } from './adapters/lease.js'
+import { LogFile } from './adapters/log-file.js'
+import { PeerClient } from './adapters/peer-client.js'
+import { buildApp } from './app.js'
+import { kvLeaderSpec } from './config.js'
+import { initialState } from './core/state.js'
+import { ReplicaDriver } from './driver.js'
+
+const service = 'kv-leader'
+
+await runService({
+  service,
+  spec: kvLeaderSpec,
+  build: async ({ config, instanceId, log, redis, registrar }) => {
+    const logFile = new LogFile({ dir: config.dataDir !== '' ? config.dataDir : join('data', service, instanceId), fsync: config.fsync, fsyncIntervalMs: config.fsyncIntervalMs, log })
+    const recovered = await logFile.open()
+    log.info({ path: logFile.path, lastIndex: recovered.lastIndex, lastEpoch: recovered.lastEpoch }, 'log recovered')
+    const state = initialState({
+      id: instanceId,
+      clusterSize: config.clusterSize,
+      ackMode: config.ackMode,
+      heartbeatMs: config.heartbeatMs,
+      maxBatchEntries: config.maxBatchEntries,
+      maxBatchBytes: config.maxBatchBytes
+    }, recovered)
+    const peers = new PeerClient({ timeoutMs: config.replicationTimeoutMs })
+    const lease = new LeaderLease({ redis, prefix: `${config.keyPrefix}:${service}`, id: instanceId, ttlMs: config.leaseTtlMs })
+    let registered = false
+    const driver = new ReplicaDriver(state, config, {
+      lease,
+      logFile,
+      peers,
+      log,
+      onRole: (role, epoch) => {
+        if (registered) void registrar().update({ role, meta: { epoch } }).catch(() => {})
+      }
+    })
+    const watcher = new RegistryWatcher({ redisUrl: config.redisUrl, prefix: config.keyPrefix, refreshMs: 250, log })
+    watcher.on('change', () => {
+      driver.setPeers(new Map(watcher.instances(service).filter((r) => r.id !== instanceId).map((r) => [r.id, r.url])))
+    })
+    const app = buildApp({ service, instanceId, logger: log, readiness: () => registrar().registered ? [] : ['not registered'] }, {
+      driver,
+      peers,
+      maxReplicationBytes: config.maxBatchBytes * 2 + 1_048_576,
+      forwardTimeoutMs: config.writeTimeoutMs + config.leaderWaitMs
+    })
+    return {
+      app,
+      role: 'follower',
+      meta: { epoch: state.epoch },
+      start: async () => {
+        registered = true
+        await watcher.start()
+        driver.start()
+      },
+      stop: async () => {
+        await driver.stop()
+        await watcher.stop()
+        await logFile.close()
+        await peers.close()
+      }
+    }
+  }
+})
