@@ -194,8 +194,9 @@ export class ReplicaDriver {
       case 'role':
         this.#d.log.info({ role: e.role, epoch: e.epoch, lastIndex: this.state.log.lastIndex, commitIndex: this.state.commitIndex }, 'role changed')
         this.#d.onRole(e.role, e.epoch)
-
+        break
       default:
+        // proposed / refused / reply are read by whoever dispatched the event
     }
   }
 
