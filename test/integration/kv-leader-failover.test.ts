@@ -110,4 +110,19 @@ describe('kv-leader failover', () => {
     const leaders = await Promise.all(ids.map(async (id) => (await cluster.status(id)).role))
     expect(leaders.filter((r) => r === 'leader')).toHaveLength(1)
   })
+
+  it('Redis lost and restarted empty: no write acknowledged meanwhile, then a leader with a newer epoch and the data intact', async () => {
+    const leader = await cluster.waitForLeader()
+    expect((await kv(api(), 'PUT', '/keys/before-redis-loss', 'kept')).status).toBe(201)
+    const epochBefore = (await cluster.status(leader)).epoch
+    await cluster.redis.kill()
+    const during = await kv(cluster.url(leader), 'PUT', '/keys/during-redis-loss', 'x')
+    expect(during.status).toBe(503)
+    await waitFor(async () => (await Promise.all(ids.map(async (id) => (await cluster.status(id)).role))).every((r) => r === 'follower'), 3_000, 'the leader steps down without Redis')
+    await cluster.redis.restart()
+    const next = await cluster.waitForLeader([...ids], 10_000)
+    expect((await cluster.status(next)).epoch).toBeGreaterThan(epochBefore)
+    expect((await kv(cluster.url(next), 'GET', '/keys/before-redis-loss')).text).toBe('kept')
+    await waitFor(async () => (await kv(api(), 'PUT', '/keys/after-redis-loss', 'y')).status < 300, 8_000, 'writes through the gateway resume')
+  })
 })

@@ -144,7 +144,7 @@ export class ReplicaDriver {
     const position = this.state.log.position
     if (reply.ok && `${position.epoch}:${position.index}` !== this.#published) {
       // Publish before acknowledging: an election must see every acknowledged entry (see lease.ts).
-      await this.#d.lease.publish(position)
+      await this.#d.lease.publish(position, this.state.epoch)
       this.#published = `${position.epoch}:${position.index}`
     }
     return reply
@@ -226,7 +226,7 @@ export class ReplicaDriver {
         return
       }
       const position = s.log.position
-      const result = await this.#d.lease.tick(position, true)
+      const result = await this.#d.lease.tick(position, s.epoch, Math.floor(s.clusterSize / 2) + 1)
       this.#published = `${position.epoch}:${position.index}`
       if (result.kind === 'acquired') {
         this.#d.log.info({ epoch: result.epoch, lastIndex: s.log.lastIndex }, 'took the leader lease')
