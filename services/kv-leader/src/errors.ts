@@ -11,7 +11,6 @@ export const kvErrorCodes = {
   KVL_ERR_NO_QUORUM: 503,
   KVL_ERR_NOT_LEADER: 503,
   KVL_ERR_NO_LEADER: 503,
-  KVL_ERR_STALE_EPOCH: 409,
   KVL_ERR_BAD_REPLICATION: 400
 } as const
 

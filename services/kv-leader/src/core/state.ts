@@ -135,8 +135,8 @@ export function step (s: ReplicaState, event: Event): Step {
       break
     case 'leaderObserved':
       if (event.epoch > s.epoch) {
-        if (s.role === 'leader') stepDown(s, effects, `a newer epoch ${event.epoch} exists`)
         s.epoch = event.epoch
+        if (s.role === 'leader') stepDown(s, effects, `a newer epoch ${event.epoch} exists`)
         s.leaderId = event.leaderId
       } else if (event.epoch === s.epoch && s.role === 'follower') {
         s.leaderId = event.leaderId
@@ -324,8 +324,8 @@ function applyUpTo (s: ReplicaState, upTo: number): void {
 function onAppend (s: ReplicaState, req: AppendRequest, effects: Effect[]): AppendReply {
   if (req.epoch < s.epoch) return { ok: false, epoch: s.epoch, lastIndex: s.log.lastIndex }
   if (req.epoch > s.epoch || s.role === 'leader') {
-    if (s.role === 'leader') stepDown(s, effects, `replica ${req.leaderId} leads epoch ${req.epoch}`)
     s.epoch = req.epoch
+    if (s.role === 'leader') stepDown(s, effects, `replica ${req.leaderId} leads epoch ${req.epoch}`)
   }
   s.leaderId = req.leaderId
   if (req.prevIndex > s.log.lastIndex) return { ok: false, epoch: s.epoch, lastIndex: s.log.lastIndex }
@@ -365,8 +365,8 @@ function onAppendReply (s: ReplicaState, peer: string, sentEpoch: number, reply:
   const p = s.peers.get(peer)
   if (p !== undefined) p.inflight = false
   if (reply.epoch > s.epoch) {
-    if (s.role === 'leader') stepDown(s, effects, `replica ${peer} has seen epoch ${reply.epoch}`)
     s.epoch = reply.epoch
+    if (s.role === 'leader') stepDown(s, effects, `replica ${peer} has seen epoch ${reply.epoch}`)
     return
   }
   if (s.role !== 'leader' || sentEpoch !== s.epoch || p === undefined) return
