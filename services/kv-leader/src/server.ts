@@ -1,4 +1,4 @@
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import { RegistryWatcher } from '../../../shared/src/registry/watcher.js'
 import { runService } from '../../../shared/src/service/run-service.js'
 import { LeaderLease } from './adapters/lease.js'
@@ -15,7 +15,8 @@ await runService({
   service,
   spec: kvLeaderSpec,
   build: async ({ config, instanceId, log, redis, registrar }) => {
-    const logFile = new LogFile({ dir: config.dataDir !== '' ? config.dataDir : join('data', service, instanceId), fsync: config.fsync, fsyncIntervalMs: config.fsyncIntervalMs, log })
+    const dir = resolve(config.dataRoot !== '' ? config.dataRoot : '.', config.dataDir !== '' ? config.dataDir : join('data', service, instanceId))
+    const logFile = new LogFile({ dir, fsync: config.fsync, fsyncIntervalMs: config.fsyncIntervalMs, log })
     const recovered = await logFile.open()
     log.info({ path: logFile.path, lastIndex: recovered.lastIndex, lastEpoch: recovered.lastEpoch }, 'log recovered')
     const state = initialState({
