@@ -13,9 +13,9 @@ const api = (): string => `${cluster.gateway!.url}/api/kv-leader`
 function writeStream (writers: number, prefix: string): { acked: Map<string, string>, failures: { n: number }, stop: () => Promise<void> } {
   const acked = new Map<string, string>()
   const failures = { n: 0 }
-  let running = true
+  const flag = { running: true }
   const loops = Array.from({ length: writers }, async (_, w) => {
-    for (let seq = 0; running; seq++) {
+    for (let seq = 0; flag.running; seq++) {
       const key = `${prefix}-${w}-${seq}`
       const value = `${w}:${seq}:${Date.now()}`
       try {
@@ -26,11 +26,11 @@ function writeStream (writers: number, prefix: string): { acked: Map<string, str
       } catch {
         failures.n++
       }
-      if (!running) break
+      if (!flag.running) break
       await new Promise((resolve) => setTimeout(resolve, 2))
     }
   })
-  return { acked, failures, stop: async () => { running = false; await Promise.all(loops) } }
+  return { acked, failures, stop: async () => { flag.running = false; await Promise.all(loops) } }
 }
 
 async function readAll (base: string, keys: Iterable<[string, string]>): Promise<string[]> {
