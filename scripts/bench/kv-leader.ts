@@ -16,7 +16,10 @@ import { startLocalRedis, type LocalRedis } from '../launcher/redis.js'
  * Knobs (env): BENCH_DURATION_S (5), BENCH_CONNECTIONS (32), BENCH_KILLS (12), BENCH_FSYNC (always),
  * BENCH_VALUE_BYTES (100), BENCH_MODES (async,majority,all).
  */
-const num = (name: string, fallback: number): number => Number(process.env[name] ?? '') || fallback
+const num = (name: string, fallback: number): number => {
+  const raw = process.env[name]
+  return raw === undefined || raw === '' || !Number.isFinite(Number(raw)) ? fallback : Number(raw)
+}
 const durationS = num('BENCH_DURATION_S', 5)
 const connections = num('BENCH_CONNECTIONS', 32)
 const kills = num('BENCH_KILLS', 12)
