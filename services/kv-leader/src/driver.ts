@@ -50,6 +50,7 @@ export class ReplicaDriver {
   #electionBusy = false
   #stopped = false
   #published = ''
+  #announcedEpoch = -1
 
   constructor (state: ReplicaState, timings: DriverTimings, deps: DriverDeps) {
     this.state = state
@@ -194,6 +195,7 @@ export class ReplicaDriver {
       }
       case 'role':
         this.#d.log.info({ role: e.role, epoch: e.epoch, lastIndex: this.state.log.lastIndex, commitIndex: this.state.commitIndex }, 'role changed')
+        this.#announcedEpoch = e.epoch
         this.#d.onRole(e.role, e.epoch)
         break
       default:
@@ -234,6 +236,11 @@ export class ReplicaDriver {
         this.#dispatch({ type: 'leaseAcquired', epoch: result.epoch, validUntil: result.validUntil, now: this.#now() })
       } else if (result.kind === 'held' && result.holder !== s.id) {
         this.#dispatch({ type: 'leaderObserved', epoch: result.epoch, leaderId: result.holder, now: this.#now() })
+      }
+      if (s.role === 'follower' && s.epoch !== this.#announcedEpoch) {
+        // keep the registry's view of a follower's epoch current (GET /registry shows it)
+        this.#announcedEpoch = s.epoch
+        this.#d.onRole('follower', s.epoch)
       }
     } catch (err) {
       this.#d.log.debug({ err: (err as Error).message }, 'lease round failed')
