@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ids, kv, KvCluster, waitFor } from './kv-leader-harness.js'
 
-const cluster = new KvCluster('kvl-basic')
+// a long lease: these cases are not about failover, and a loaded machine must not move the leader
+const cluster = new KvCluster('kvl-basic', { KV_LEASE_TTL_MS: '2000', KV_LEASE_RENEW_MS: '100' })
 let leader: string
 
 beforeAll(async () => {
@@ -15,6 +16,7 @@ const api = (): string => `${cluster.gateway!.url}/api/kv-leader`
 
 describe('kv-leader through the gateway', () => {
   it('creates, reads, updates and deletes a key with versions', async () => {
+    leader = await cluster.waitForLeader()
     const created = await kv(api(), 'PUT', '/keys/k1', 'v1')
     expect(created.status).toBe(201)
     const v1 = JSON.parse(created.text) as { version: number, created: boolean }
@@ -56,6 +58,7 @@ describe('kv-leader through the gateway', () => {
   })
 
   it('replicates to followers (eventual reads there) and forwards writes sent to a follower', async () => {
+    leader = await cluster.waitForLeader()
     const follower = ids.find((id) => id !== leader)!
     const forwarded = await kv(cluster.url(follower), 'PUT', '/keys/fwd', 'through-a-follower')
     expect(forwarded.status).toBe(201)
@@ -99,6 +102,7 @@ describe('kv-leader through the gateway', () => {
   })
 
   it('shows the leader in the gateway registry', async () => {
+    leader = await cluster.waitForLeader()
     await waitFor(async () => {
       const res = await kv(cluster.gateway!.url, 'GET', '/registry')
       const list = JSON.parse(res.text).services['kv-leader'] as Array<{ id: string, role: string }>

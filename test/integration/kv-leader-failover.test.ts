@@ -125,4 +125,16 @@ describe('kv-leader failover', () => {
     expect((await kv(cluster.url(next), 'GET', '/keys/before-redis-loss')).text).toBe('kept')
     await waitFor(async () => (await kv(api(), 'PUT', '/keys/after-redis-loss', 'y')).status < 300, 8_000, 'writes through the gateway resume')
   })
+
+  it('a write sent straight to a follower during an election waits for the new leader instead of failing', async () => {
+    const leader = await cluster.waitForLeader()
+    const follower = ids.find((id) => id !== leader)!
+    cluster.nodes.get(leader)!.signal('SIGKILL')
+    await cluster.nodes.get(leader)!.exited
+    const res = await kv(cluster.url(follower), 'PUT', '/keys/during-election', 'e')
+    expect(res.status).toBe(201)
+    const next = await cluster.waitForLeader(ids.filter((id) => id !== leader))
+    expect((await kv(cluster.url(next), 'GET', '/keys/during-election')).text).toBe('e')
+    await cluster.startNode(leader)
+  })
 })

@@ -11,12 +11,13 @@ export interface KvLeaderAppDeps {
   /** Largest replication request accepted. */
   maxReplicationBytes: number
   forwardTimeoutMs: number
+  leaderWaitMs: number
 }
 
 /** The kv-leader HTTP surface: public keys routes and internal replication. Never listens. */
 export function buildApp (identity: CommonAppOptions, deps: KvLeaderAppDeps): FastifyInstance {
   const app = createApp(identity)
-  void app.register(keysRoutes, { driver: deps.driver, peers: deps.peers, instanceId: identity.instanceId, forwardTimeoutMs: deps.forwardTimeoutMs })
+  void app.register(keysRoutes, { driver: deps.driver, peers: deps.peers, instanceId: identity.instanceId, forwardTimeoutMs: deps.forwardTimeoutMs, leaderWaitMs: deps.leaderWaitMs })
   void app.register(internalRoutes, { driver: deps.driver, maxBodyBytes: deps.maxReplicationBytes })
   return app
 }

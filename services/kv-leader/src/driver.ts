@@ -95,16 +95,6 @@ export class ReplicaDriver {
     return this.#peerUrls.get(id)
   }
 
-  async waitForLeaderUrl (): Promise<string | undefined> {
-    const giveUp = this.#now() + this.#t.leaderWaitMs
-    for (;;) {
-      if (this.isLeader) return undefined
-      const url = this.leaderUrl()
-      if (url !== undefined || this.#now() >= giveUp) return url
-      await new Promise((resolve) => setTimeout(resolve, 20))
-    }
-  }
-
   /** Proposes a write; resolves once acknowledged by the configured quorum. */
   async write (op: 'put' | 'del', key: string, value: Buffer | undefined, ifMatch: number | 'any' | undefined): Promise<WriteResult> {
     const now = this.#now()

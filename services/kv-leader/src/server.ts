@@ -47,7 +47,8 @@ await runService({
       driver,
       peers,
       maxReplicationBytes: config.maxBatchBytes * 2 + 1_048_576,
-      forwardTimeoutMs: config.writeTimeoutMs + config.leaderWaitMs
+      forwardTimeoutMs: config.writeTimeoutMs + config.leaderWaitMs,
+      leaderWaitMs: config.leaderWaitMs
     })
     return {
       app,
