@@ -138,7 +138,8 @@ export class ReplicaDriver {
     const publish = reply.ok && key !== this.#published
       ? this.#d.lease.publish(position, this.state.epoch).then(() => { this.#published = key })
       : undefined
-    await Promise.all([...writes, publish])
+    // written(): a resent batch whose entries are already in the log still waits for their write
+    await Promise.all([...writes, this.#d.logFile.written(), publish])
     return reply
   }
 

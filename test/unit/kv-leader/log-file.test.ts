@@ -43,4 +43,15 @@ describe('kv-leader log file', () => {
     expect(lines).toHaveLength(3)
     expect(JSON.parse(lines[2]!)).toMatchObject({ i: 3, v: Buffer.from('c').toString('base64') })
   })
+
+  it('written() waits for everything queued so far', async () => {
+    const file = fresh()
+    await file.open()
+    let done = false
+    void file.append([put(1, 1, 'a'), put(2, 1, 'b')]).then(() => { done = true })
+    await file.written()
+    expect(done).toBe(true)
+    expect(readFileSync(file.path, 'utf8').split('\n')).toHaveLength(3)
+    await file.close()
+  })
 })

@@ -30,6 +30,7 @@ export class LogFile {
   #writing = false
   #timer: NodeJS.Timeout | undefined
   #dirty = false
+  #tail: Promise<void> = Promise.resolve()
 
   constructor (opts: LogFileOptions) {
     this.#opts = opts
@@ -71,11 +72,18 @@ export class LogFile {
     this.#fh = undefined
   }
 
+  /** Settles once everything asked for so far is written (and synced, in `always` mode). */
+  written (): Promise<void> {
+    return this.#tail
+  }
+
   #enqueue (lines: string): Promise<void> {
-    return new Promise((resolve, reject) => {
+    const done = new Promise<void>((resolve, reject) => {
       this.#queue.push({ lines, resolve, reject })
       if (!this.#writing) void this.#drain()
     })
+    this.#tail = done.catch(() => {})
+    return done
   }
 
   async #drain (): Promise<void> {
