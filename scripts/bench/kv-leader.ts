@@ -14,7 +14,8 @@ import { startLocalRedis, type LocalRedis } from '../launcher/redis.js'
  *    from the kill to the first acknowledged write served by another replica, p50/p99; then
  *    every acknowledged write is read back: the number lost must be 0.
  * Knobs (env): BENCH_DURATION_S (5), BENCH_CONNECTIONS (32), BENCH_KILLS (12), BENCH_FSYNC (always),
- * BENCH_VALUE_BYTES (100), BENCH_MODES (async,majority,all).
+ * BENCH_VALUE_BYTES (100), BENCH_MODES (async,majority,all), BENCH_ROUNDS (3: the modes are
+ * interleaved round after round and the median round is shown, so a busy machine skews them alike).
  */
 const num = (name: string, fallback: number): number => {
   const raw = process.env[name]
@@ -26,6 +27,7 @@ const kills = num('BENCH_KILLS', 12)
 const valueBytes = num('BENCH_VALUE_BYTES', 100)
 const fsync = process.env.BENCH_FSYNC ?? 'always'
 const modes = (process.env.BENCH_MODES ?? 'async,majority,all').split(',')
+const rounds = num('BENCH_ROUNDS', 3)
 const root = resolve(import.meta.dirname, '../../..')
 const ids = ['kv-leader-1', 'kv-leader-2', 'kv-leader-3']
 
@@ -212,11 +214,19 @@ async function failover (): Promise<{ times: number[], acked: number, lost: numb
 const row = (name: string, f: Figures): string =>
   `  ${name.padEnd(22)} ${f.rps.toFixed(0).padStart(7)} ok/s   p50 ${f.p50.toFixed(2).padStart(7)} ms   p99 ${f.p99.toFixed(2).padStart(7)} ms   failed ${f.failed}`
 
-const out: string[] = [`kv-leader benchmark: ${connections} connections, ${durationS} s per load, ${valueBytes}-byte values, fsync=${fsync}, node ${process.version}`]
-for (const mode of modes) {
-  const r = await throughput(mode)
-  out.push(`ack=${mode}`, row('PUT (writes)', r.writes), row('GET (leader, linearizable)', r.reads), row('GET ?consistency=eventual', r.eventual))
-  process.stderr.write(out.slice(-4).join('\n') + '\n')
+const out: string[] = [`kv-leader benchmark: ${connections} connections, ${durationS} s per load, ${valueBytes}-byte values, fsync=${fsync}, ${rounds} interleaved rounds (median shown), node ${process.version}`]
+const results = new Map<string, Array<Awaited<ReturnType<typeof throughput>>>>()
+for (let round = 0; round < rounds; round++) {
+  for (const mode of modes) {
+    const r = await throughput(mode)
+    results.set(mode, [...(results.get(mode) ?? []), r])
+    process.stderr.write(`round ${round + 1} ack=${mode}: PUT ${r.writes.rps.toFixed(0)}/s, GET ${r.reads.rps.toFixed(0)}/s, eventual GET ${r.eventual.rps.toFixed(0)}/s\n`)
+  }
+}
+const median = (xs: Figures[]): Figures => [...xs].sort((a, b) => a.rps - b.rps)[Math.floor(xs.length / 2)] as Figures
+for (const [mode, rs] of results) {
+  out.push(`ack=${mode}`, row('PUT (writes)', median(rs.map((r) => r.writes))), row('GET (leader, linearizable)', median(rs.map((r) => r.reads))), row('GET ?consistency=eventual', median(rs.map((r) => r.eventual))),
+    `  (PUT ok/s per round: ${rs.map((r) => r.writes.rps.toFixed(0)).join(', ')})`)
 }
 if (kills > 0) {
   const f = await failover()
