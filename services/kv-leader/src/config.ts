@@ -5,12 +5,8 @@ import { integer, oneOf, string, type ConfigOf } from '../../../shared/src/confi
  * under a second: a 400 ms lease renewed every 100 ms, polled by followers every 40 ms.
  */
 export const kvLeaderSpec = {
-  /**
-   * Where this replica keeps its log file; a relative path is taken from `DATA_DIR` when set
-   * (the container's volume), else from the working directory. @default `data/kv-leader/<INSTANCE_ID>`
-   */
+  /** Where this replica keeps its log file (relative to the working directory). @default `data/kv-leader/<INSTANCE_ID>` */
   dataDir: string('KV_DATA_DIR', ''),
-  dataRoot: string('DATA_DIR', ''),
   /** @default 'always' (fdatasync before a write counts as stored) */
   fsync: oneOf('KV_FSYNC', ['always', 'interval', 'never'], 'always'),
   fsyncIntervalMs: integer('KV_FSYNC_INTERVAL_MS', 100, { min: 1, max: 60_000 }),

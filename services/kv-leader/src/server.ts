@@ -15,7 +15,7 @@ await runService({
   service,
   spec: kvLeaderSpec,
   build: async ({ config, instanceId, log, redis, registrar }) => {
-    const dir = resolve(config.dataRoot !== '' ? config.dataRoot : '.', config.dataDir !== '' ? config.dataDir : join('data', service, instanceId))
+    const dir = resolve(config.dataDir !== '' ? config.dataDir : join('data', service, instanceId))
     const logFile = new LogFile({ dir, fsync: config.fsync, fsyncIntervalMs: config.fsyncIntervalMs, log })
     const recovered = await logFile.open()
     log.info({ path: logFile.path, lastIndex: recovered.lastIndex, lastEpoch: recovered.lastEpoch }, 'log recovered')
