@@ -46,7 +46,7 @@ class Cluster {
     this.env = { NINES_PREFIX: 'bench-kvl', REDIS_URL: this.redis.url, KV_FSYNC: fsync, NINES_PARENT_PID: String(process.pid), ...env }
     await Promise.all(ids.map(async (id) => await this.startNode(id)))
     const port = await freePort()
-    this.gateway = await this.spawn('dist/gateway/src/server.js', { PORT: String(port) }, 'gateway ready')
+    this.gateway = await this.spawn('dist/gateway/src/server.js', { PORT: String(port), NINES_SERVICES: 'kv-leader' }, 'gateway ready')
     this.gateway.url = `http://127.0.0.1:${port}`
     await this.waitForLeader()
     // the gateway must see the leader too

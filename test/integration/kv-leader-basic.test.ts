@@ -101,6 +101,11 @@ describe('kv-leader through the gateway', () => {
     }
   })
 
+  it('the gateway is ready once the replica set is up', async () => {
+    const ready = await kv(cluster.gateway!.url, 'GET', '/readyz')
+    expect(ready.status).toBe(200)
+  })
+
   it('shows the leader in the gateway registry', async () => {
     leader = await cluster.waitForLeader()
     await waitFor(async () => {

@@ -26,7 +26,7 @@ export class KvCluster {
     this.redis = await startRedis()
     this.env.REDIS_URL = this.redis.url
     await Promise.all(ids.map(async (id) => await this.startNode(id)))
-    if (gateway) this.gateway = await startGateway({ ...this.env, GW_LEADER_WAIT_MS: '3000' })
+    if (gateway) this.gateway = await startGateway({ ...this.env, GW_LEADER_WAIT_MS: '3000', NINES_SERVICES: 'kv-leader' })
     await this.waitForLeader()
   }
 
