@@ -38,6 +38,19 @@ describe('kv-leader durability and quorum', () => {
     await caughtUp(down[1]!, leader)
   })
 
+  it('a frozen follower: the other two keep acknowledging; thawed, it catches up', async () => {
+    const leader = await cluster.waitForLeader()
+    const frozen = ids.find((id) => id !== leader)!
+    cluster.nodes.get(frozen)!.signal('SIGSTOP')
+    try {
+      for (let i = 0; i < 10; i++) expect((await kv(cluster.url(leader), 'PUT', `/keys/frozen-${i}`, `f${i}`)).status).toBe(201)
+    } finally {
+      cluster.nodes.get(frozen)!.signal('SIGCONT')
+    }
+    await caughtUp(frozen, leader)
+    expect((await kv(cluster.url(frozen), 'GET', '/keys/frozen-9?consistency=eventual')).text).toBe('f9')
+  })
+
   it('a replica restarted from its log file recovers locally and catches up', async () => {
     const leader = await cluster.waitForLeader()
     const follower = ids.find((id) => id !== leader)!
