@@ -57,9 +57,15 @@ class Cluster {
     this.nodes.set(id, await this.spawn('dist/services/kv-leader/src/server.js', { INSTANCE_ID: id, KV_DATA_DIR: join(this.dir, id) }, 'service ready'))
   }
 
-  async status (id: string): Promise<{ role: string, lastIndex: number, commitIndex: number, appliedIndex: number }> {
-    const res = await request(`${this.nodes.get(id)!.url}/internal/status`, { headersTimeout: 300, bodyTimeout: 300 })
-    return await res.body.json() as { role: string, lastIndex: number, commitIndex: number, appliedIndex: number }
+  async status (id: string): Promise<{ role: string, epoch: number, lastIndex: number, commitIndex: number, appliedIndex: number }> {
+    const res = await request(`${this.nodes.get(id)!.url}/internal/status`, { headersTimeout: 1_000, bodyTimeout: 1_000 })
+    return await res.body.json() as { role: string, epoch: number, lastIndex: number, commitIndex: number, appliedIndex: number }
+  }
+
+  /** The newest epoch any replica knows: how many elections happened, compared before and after. */
+  async epoch (): Promise<number> {
+    const epochs = await Promise.all(ids.map(async (id) => await this.status(id).then((s) => s.epoch, () => 0)))
+    return Math.max(...epochs)
   }
 
   async waitForLeader (): Promise<string> {
@@ -117,7 +123,7 @@ function pct (sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] as number
 }
 
-interface Figures { rps: number, p50: number, p99: number, ok: number, failed: number }
+interface Figures { rps: number, p50: number, p99: number, ok: number, failed: number, elections: number }
 
 /** `connections` closed loops for `durationS`; latency of every 2xx answer. */
 async function load (makeRequest: (conn: number, i: number) => Promise<number>): Promise<Figures> {
@@ -133,7 +139,7 @@ async function load (makeRequest: (conn: number, i: number) => Promise<number>):
     }
   }))
   latencies.sort((a, b) => a - b)
-  return { rps: latencies.length / durationS, p50: pct(latencies, 50), p99: pct(latencies, 99), ok: latencies.length, failed }
+  return { rps: latencies.length / durationS, p50: pct(latencies, 50), p99: pct(latencies, 99), ok: latencies.length, failed, elections: 0 }
 }
 
 async function throughput (mode: string): Promise<{ writes: Figures, reads: Figures, eventual: Figures }> {
@@ -142,14 +148,20 @@ async function throughput (mode: string): Promise<{ writes: Figures, reads: Figu
     await cluster.start({ KV_ACK_MODE: mode })
     const api = `${cluster.gateway.url}/api/kv-leader/keys`
     const value = 'v'.repeat(valueBytes)
-    const writes = await load(async (conn, i) => (await put(`${api}/b-${conn}-${i % 20}`, value)).status)
     const get = async (url: string): Promise<number> => {
       const res = await request(url, { dispatcher: agent, headersTimeout: 5_000, bodyTimeout: 5_000 })
       await res.body.dump()
       return res.statusCode
     }
-    const reads = await load(async (conn, i) => await get(`${api}/b-${conn}-${i % 20}`))
-    const eventual = await load(async (conn, i) => await get(`${api}/b-${conn}-${i % 20}?consistency=eventual`))
+    // a loaded machine can starve a leader past its lease: count the elections each load saw
+    const measured = async (run: () => Promise<Figures>): Promise<Figures> => {
+      const before = await cluster.epoch()
+      const figures = await run()
+      return { ...figures, elections: (await cluster.epoch()) - before }
+    }
+    const writes = await measured(async () => await load(async (conn, i) => (await put(`${api}/b-${conn}-${i % 20}`, value)).status))
+    const reads = await measured(async () => await load(async (conn, i) => await get(`${api}/b-${conn}-${i % 20}`)))
+    const eventual = await measured(async () => await load(async (conn, i) => await get(`${api}/b-${conn}-${i % 20}?consistency=eventual`)))
     return { writes, reads, eventual }
   } finally {
     await cluster.stop()
@@ -212,7 +224,7 @@ async function failover (): Promise<{ times: number[], acked: number, lost: numb
 }
 
 const row = (name: string, f: Figures): string =>
-  `  ${name.padEnd(22)} ${f.rps.toFixed(0).padStart(7)} ok/s   p50 ${f.p50.toFixed(2).padStart(7)} ms   p99 ${f.p99.toFixed(2).padStart(7)} ms   failed ${f.failed}`
+  `  ${name.padEnd(22)} ${f.rps.toFixed(0).padStart(7)} ok/s   p50 ${f.p50.toFixed(2).padStart(7)} ms   p99 ${f.p99.toFixed(2).padStart(7)} ms   failed ${f.failed}   elections ${f.elections}`
 
 const out: string[] = [`kv-leader benchmark: ${connections} connections, ${durationS} s per load, ${valueBytes}-byte values, fsync=${fsync}, ${rounds} interleaved rounds (median shown), node ${process.version}`]
 const results = new Map<string, Array<Awaited<ReturnType<typeof throughput>>>>()
