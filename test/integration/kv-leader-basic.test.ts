@@ -101,6 +101,15 @@ describe('kv-leader through the gateway', () => {
     }
   })
 
+  it('exposes its protocol position and outcomes as Prometheus series', async () => {
+    leader = await cluster.waitForLeader()
+    const text = (await kv(cluster.url(leader), 'GET', '/metrics')).text
+    expect(text).toMatch(/^kv_leader_is_leader\{[^}]*\} 1$/m)
+    expect(text).toMatch(/^kv_leader_writes_total\{[^}]*outcome="acked"[^}]*\} [1-9]/m)
+    expect(text).toMatch(/^kv_leader_leadership_changes_total\{[^}]*change="elected"[^}]*\} 1$/m)
+    expect(text).toMatch(/^kv_leader_commit_index\{[^}]*\} [1-9]/m)
+  })
+
   it('the gateway is ready once the replica set is up', async () => {
     const ready = await kv(cluster.gateway!.url, 'GET', '/readyz')
     expect(ready.status).toBe(200)

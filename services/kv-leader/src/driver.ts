@@ -7,6 +7,7 @@ import { canServeReads, step, type Effect, type Event, type ReplicaState } from 
 import type { StoredValue } from './core/store.js'
 import type { AppendReply, AppendRequest } from './core/types.js'
 import { kvError } from './errors.js'
+import type { KvOutcome } from './metrics.js'
 
 export interface DriverTimings {
   /** How often the state machine sees the clock (deadlines, heartbeats, lease expiry). */
@@ -27,6 +28,8 @@ export interface DriverDeps {
   log: Logger
   /** Publishes a role change (the registry). */
   onRole: (role: 'leader' | 'follower', epoch: number) => void
+  /** Counts outcomes (metrics). */
+  observe?: (outcome: KvOutcome) => void
   now?: () => number
 }
 
@@ -102,7 +105,10 @@ export class ReplicaDriver {
       this.#dispatch({ type: 'propose', op, key, ...(value !== undefined ? { value } : {}), ...(ifMatch !== undefined ? { ifMatch } : {}), now, deadline: now + this.#t.writeTimeoutMs }, (effects) => {
         for (const e of effects) {
           if (e.type === 'proposed') this.#waiters.set(e.index, { created: e.created, resolve, reject })
-          if (e.type === 'refused') reject(kvError(e.code, e.message))
+          if (e.type === 'refused') {
+            this.#d.observe?.('refused')
+            reject(kvError(e.code, e.message))
+          }
         }
       })
     })
@@ -175,18 +181,21 @@ export class ReplicaDriver {
       case 'ack': {
         const w = this.#waiters.get(e.index)
         this.#waiters.delete(e.index)
+        this.#d.observe?.('acked')
         w?.resolve({ version: e.index, created: w.created })
         return
       }
       case 'fail': {
         const w = this.#waiters.get(e.index)
         this.#waiters.delete(e.index)
+        this.#d.observe?.('failed')
         w?.reject(kvError(e.code, e.message))
         return
       }
       case 'role':
         this.#d.log.info({ role: e.role, epoch: e.epoch, lastIndex: this.state.log.lastIndex, commitIndex: this.state.commitIndex }, 'role changed')
         this.#announcedEpoch = e.epoch
+        if (e.role === 'follower') this.#d.observe?.('stepped-down')
         this.#d.onRole(e.role, e.epoch)
         break
       default:
@@ -224,6 +233,7 @@ export class ReplicaDriver {
       this.#published = `${position.epoch}:${position.index}`
       if (result.kind === 'acquired') {
         this.#d.log.info({ epoch: result.epoch, lastIndex: s.log.lastIndex }, 'took the leader lease')
+        this.#d.observe?.('elected')
         this.#dispatch({ type: 'leaseAcquired', epoch: result.epoch, validUntil: result.validUntil, now: this.#now() })
       } else if (result.kind === 'held' && result.holder !== s.id) {
         this.#dispatch({ type: 'leaderObserved', epoch: result.epoch, leaderId: result.holder, now: this.#now() })

@@ -8,6 +8,7 @@ import { buildApp } from './app.js'
 import { kvLeaderSpec } from './config.js'
 import { initialState } from './core/state.js'
 import { ReplicaDriver } from './driver.js'
+import { kvLeaderMetrics, type KvOutcome } from './metrics.js'
 
 const service = 'kv-leader'
 
@@ -30,6 +31,8 @@ await runService({
     const peers = new PeerClient({ timeoutMs: config.replicationTimeoutMs })
     const lease = new LeaderLease({ redis, prefix: `${config.keyPrefix}:${service}`, id: instanceId, ttlMs: config.leaseTtlMs })
     let registered = false
+    // the metrics live in the app's registry, and the app needs the driver: bound once both exist
+    const metrics: { record?: (outcome: KvOutcome) => void } = {}
     const driver = new ReplicaDriver(state, config, {
       lease,
       logFile,
@@ -37,7 +40,8 @@ await runService({
       log,
       onRole: (role, epoch) => {
         if (registered) void registrar().update({ role, meta: { epoch } }).catch(() => {})
-      }
+      },
+      observe: (outcome) => metrics.record?.(outcome)
     })
     const watcher = new RegistryWatcher({ redisUrl: config.redisUrl, prefix: config.keyPrefix, refreshMs: 250, log })
     watcher.on('change', () => {
@@ -50,6 +54,7 @@ await runService({
       forwardTimeoutMs: config.writeTimeoutMs + config.leaderWaitMs,
       leaderWaitMs: config.leaderWaitMs
     })
+    metrics.record = kvLeaderMetrics(app.metricsRegistry, state)
     return {
       app,
       role: 'follower',
