@@ -3,8 +3,9 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ids, kv, KvCluster, waitFor } from './kv-leader-harness.js'
 
-// fsync on every write here: the restart cases read back what the log file kept
-const cluster = new KvCluster('kvl-durability', { KV_FSYNC: 'always' })
+// fsync on every write here, and compaction past 20 entries: the restart cases read back what
+// the snapshot and the log file kept, and a wiped replica comes back through a snapshot
+const cluster = new KvCluster('kvl-durability', { KV_FSYNC: 'always', KV_COMPACT_ENTRIES: '20' })
 
 beforeAll(async () => { await cluster.start() })
 afterAll(async () => { await cluster.stop() })
@@ -78,8 +79,13 @@ describe('kv-leader durability and quorum', () => {
     await node.exited
     cluster.wipe(follower)
     expect((await kv(cluster.url(leader), 'PUT', '/keys/w-while-wiped', 'three')).status).toBe(201)
+    for (let i = 0; i < 30; i++) expect((await kv(cluster.url(leader), 'PUT', `/keys/bulk-${i % 7}`, `b${i}`)).status).toBeLessThan(300)
+    expect((await cluster.status(leader)).snapshotIndex).toBeGreaterThan(0)
     await cluster.startNode(follower)
     await caughtUp(follower, leader)
+    expect((await cluster.status(follower)).snapshotIndex).toBeGreaterThan(0)
+    expect(cluster.nodes.get(leader)!.lines.some((l) => l.includes('sending a snapshot'))).toBe(true)
+    expect((await kv(cluster.url(follower), 'GET', '/keys/bulk-1?consistency=eventual')).text).toBe('b29')
     expect((await kv(cluster.url(follower), 'GET', '/keys/r-before?consistency=eventual')).text).toBe('one')
     expect((await kv(cluster.url(follower), 'GET', '/keys/w-while-wiped?consistency=eventual')).text).toBe('three')
   })

@@ -8,7 +8,7 @@ import { startRedis, type TestRedis } from '../../shared/testing/redis-server.js
 
 export const ids = ['kv-leader-1', 'kv-leader-2', 'kv-leader-3'] as const
 
-export interface ReplicaStatus { id: string, role: string, epoch: number, leaderId: string | null, lastIndex: number, lastEpoch: number, commitIndex: number, appliedIndex: number, keys: number }
+export interface ReplicaStatus { id: string, role: string, epoch: number, leaderId: string | null, lastIndex: number, lastEpoch: number, commitIndex: number, appliedIndex: number, snapshotIndex: number, keys: number }
 
 /** Three kv-leader replicas (each with its own data dir), a private Redis and, optionally, a gateway. */
 export class KvCluster {

@@ -10,6 +10,7 @@ export interface KvLeaderAppDeps {
   peers: PeerClient
   /** Largest replication request accepted. */
   maxReplicationBytes: number
+  maxSnapshotBytes: number
   forwardTimeoutMs: number
   leaderWaitMs: number
 }
@@ -18,6 +19,6 @@ export interface KvLeaderAppDeps {
 export function buildApp (identity: CommonAppOptions, deps: KvLeaderAppDeps): FastifyInstance {
   const app = createApp(identity)
   void app.register(keysRoutes, { driver: deps.driver, peers: deps.peers, instanceId: identity.instanceId, forwardTimeoutMs: deps.forwardTimeoutMs, leaderWaitMs: deps.leaderWaitMs })
-  void app.register(internalRoutes, { driver: deps.driver, maxBodyBytes: deps.maxReplicationBytes })
+  void app.register(internalRoutes, { driver: deps.driver, maxBodyBytes: deps.maxReplicationBytes, maxSnapshotBytes: deps.maxSnapshotBytes })
   return app
 }

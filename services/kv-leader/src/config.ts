@@ -26,7 +26,11 @@ export const kvLeaderSpec = {
   replicationTimeoutMs: integer('KV_REPLICATION_TIMEOUT_MS', 1_000, { min: 10, max: 60_000 }),
   maxBatchEntries: integer('KV_MAX_BATCH_ENTRIES', 512, { min: 1, max: 100_000 }),
   /** @default 4 MiB */
-  maxBatchBytes: integer('KV_MAX_BATCH_BYTES', 4_194_304, { min: 1_024, max: 268_435_456 })
+  maxBatchBytes: integer('KV_MAX_BATCH_BYTES', 4_194_304, { min: 1_024, max: 268_435_456 }),
+  /** Compact the log into a snapshot past this many applied entries (0: never). @default 100000 */
+  compactEntries: integer('KV_COMPACT_ENTRIES', 100_000, { min: 0, max: 100_000_000 }),
+  /** Largest snapshot a follower accepts over HTTP. @default 256 MiB */
+  maxSnapshotBytes: integer('KV_MAX_SNAPSHOT_BYTES', 268_435_456, { min: 1_048_576, max: 2_147_483_647 })
 }
 
 export type KvLeaderConfig = ConfigOf<typeof kvLeaderSpec>

@@ -5,7 +5,7 @@ import type { LogFile } from './adapters/log-file.js'
 import type { PeerClient } from './adapters/peer-client.js'
 import { canServeReads, step, type Effect, type Event, type ReplicaState } from './core/state.js'
 import type { StoredValue } from './core/store.js'
-import type { AppendReply, AppendRequest } from './core/types.js'
+import type { AppendReply, AppendRequest, SnapshotRequest } from './core/types.js'
 import { kvError } from './errors.js'
 import type { KvOutcome } from './metrics.js'
 
@@ -133,8 +133,17 @@ export class ReplicaDriver {
 
   /** Follower side of replication: store the entries, publish the new position, then answer. */
   async onAppend (request: AppendRequest): Promise<AppendReply> {
+    return await this.#answer({ type: 'appendRequest', request, now: this.#now() })
+  }
+
+  /** Follower side of a snapshot install: the same, with the snapshot stored first. */
+  async onSnapshot (request: SnapshotRequest): Promise<AppendReply> {
+    return await this.#answer({ type: 'snapshotRequest', request, now: this.#now() })
+  }
+
+  async #answer (event: Event): Promise<AppendReply> {
     const writes: Array<Promise<void>> = []
-    const effects = this.#dispatch({ type: 'appendRequest', request, now: this.#now() }, undefined, writes)
+    const effects = this.#dispatch(event, undefined, writes)
     const reply = effects.find((e): e is Extract<Effect, { type: 'reply' }> => e.type === 'reply')?.reply
     if (reply === undefined) throw new Error('append produced no reply')
     const position = this.state.log.position
@@ -178,6 +187,16 @@ export class ReplicaDriver {
       case 'send':
         this.#send(e.peer, e.request)
         return
+      case 'sendSnapshot':
+        this.#sendSnapshot(e.peer, e.request)
+        return
+      case 'compact': {
+        const done = this.#d.logFile.compact(e.snapshot, e.entriesAfter)
+        writes.push(done)
+        done.catch((err: Error) => this.#d.log.error({ err: err.message }, 'log compaction failed'))
+        this.#d.log.info({ snapshotIndex: e.snapshot.index, keys: e.snapshot.entries.length, entriesKept: e.entriesAfter.length }, 'log compacted into a snapshot')
+        return
+      }
       case 'ack': {
         const w = this.#waiters.get(e.index)
         this.#waiters.delete(e.index)
@@ -210,6 +229,19 @@ export class ReplicaDriver {
       return
     }
     this.#d.peers.append(url, request).then(
+      (reply) => this.#dispatch({ type: 'appendReply', peer, sentEpoch: request.epoch, reply, now: this.#now() }),
+      () => this.#dispatch({ type: 'appendFailed', peer, now: this.#now() })
+    )
+  }
+
+  #sendSnapshot (peer: string, request: SnapshotRequest): void {
+    const url = this.#peerUrls.get(peer)
+    if (url === undefined) {
+      queueMicrotask(() => this.#dispatch({ type: 'appendFailed', peer, now: this.#now() }))
+      return
+    }
+    this.#d.log.info({ peer, snapshotIndex: request.snapshot.index }, 'sending a snapshot to a follower that needs compacted entries')
+    this.#d.peers.snapshot(url, request).then(
       (reply) => this.#dispatch({ type: 'appendReply', peer, sentEpoch: request.epoch, reply, now: this.#now() }),
       () => this.#dispatch({ type: 'appendFailed', peer, now: this.#now() })
     )

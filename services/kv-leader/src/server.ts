@@ -19,15 +19,16 @@ await runService({
     const dir = resolve(config.dataDir !== '' ? config.dataDir : join('data', service, instanceId))
     const logFile = new LogFile({ dir, fsync: config.fsync, fsyncIntervalMs: config.fsyncIntervalMs, log })
     const recovered = await logFile.open()
-    log.info({ path: logFile.path, lastIndex: recovered.lastIndex, lastEpoch: recovered.lastEpoch }, 'log recovered')
+    log.info({ path: logFile.path, lastIndex: recovered.log.lastIndex, lastEpoch: recovered.log.lastEpoch, snapshotIndex: recovered.snapshot?.index ?? 0 }, 'log recovered')
     const state = initialState({
       id: instanceId,
       clusterSize: config.clusterSize,
       ackMode: config.ackMode,
       heartbeatMs: config.heartbeatMs,
       maxBatchEntries: config.maxBatchEntries,
-      maxBatchBytes: config.maxBatchBytes
-    }, recovered)
+      maxBatchBytes: config.maxBatchBytes,
+      compactEntries: config.compactEntries
+    }, recovered.log, recovered.snapshot)
     const peers = new PeerClient({ timeoutMs: config.replicationTimeoutMs })
     const lease = new LeaderLease({ redis, prefix: `${config.keyPrefix}:${service}`, id: instanceId, ttlMs: config.leaseTtlMs })
     let registered = false
@@ -51,6 +52,7 @@ await runService({
       driver,
       peers,
       maxReplicationBytes: config.maxBatchBytes * 2 + 1_048_576,
+      maxSnapshotBytes: config.maxSnapshotBytes,
       forwardTimeoutMs: config.writeTimeoutMs + config.leaderWaitMs,
       leaderWaitMs: config.leaderWaitMs
     })

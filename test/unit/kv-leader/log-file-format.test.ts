@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { recoverLog } from '../../../services/kv-leader/src/core/recover.js'
-import { fromWire, replyFromWire, requestFromWire, requestToWire, toWire } from '../../../services/kv-leader/src/core/wire.js'
+import { fromWire, replyFromWire, requestFromWire, requestToWire, snapshotFromWire, snapshotRequestFromWire, snapshotRequestToWire, snapshotToWire, toWire } from '../../../services/kv-leader/src/core/wire.js'
 import type { Entry } from '../../../services/kv-leader/src/core/types.js'
 
 const put = (index: number, epoch: number, key: string, value: string): Entry => ({ index, epoch, op: 'put', key, value: Buffer.from(value) })
@@ -48,5 +48,22 @@ describe('log file format and recovery', () => {
     expect(requestFromWire('nope')).toBeUndefined()
     expect(replyFromWire({ ok: true, epoch: 1, lastIndex: 3 })).toEqual({ ok: true, epoch: 1, lastIndex: 3 })
     expect(replyFromWire({ ok: 'yes', epoch: 1, lastIndex: 3 })).toBeUndefined()
+  })
+
+  it('replays on top of a snapshot, skipping lines it covers (a crash between the two rewrites)', () => {
+    const text = line(put(1, 1, 'a', '1')) + line(put(2, 1, 'b', '2')) + line(put(3, 1, 'c', '3')) + JSON.stringify({ t: 2 }) + '\n' + line(put(2, 1, 'b', '2')) + line(put(3, 2, 'c', 'x'))
+    const { log } = recoverLog(text, { index: 2, epoch: 1 })
+    expect(log.base).toBe(2)
+    expect(log.lastIndex).toBe(3)
+    expect(log.entry(3)?.epoch).toBe(2)
+  })
+
+  it('snapshots round-trip, and a malformed one is refused', () => {
+    const snap = { index: 7, epoch: 2, entries: [{ key: 'k', value: Buffer.from([0, 1, 2]), version: 5 }] }
+    expect(snapshotFromWire(JSON.parse(JSON.stringify(snapshotToWire(snap))))).toEqual(snap)
+    const req = { epoch: 3, leaderId: 'a', leaderCommit: 9, snapshot: snap }
+    expect(snapshotRequestFromWire(JSON.parse(JSON.stringify(snapshotRequestToWire(req))))).toEqual(req)
+    expect(snapshotFromWire({ index: 1, epoch: 1, entries: [{ k: 'k', v: 1, n: 1 }] })).toBeUndefined()
+    expect(snapshotRequestFromWire({ epoch: 1, leaderCommit: 1, snapshot: snapshotToWire(snap) })).toBeUndefined()
   })
 })

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest'
 import { ReplicationLog } from '../../../services/kv-leader/src/core/log.js'
 import { ackIndex, canServeReads, initialState, latestVersion, step, type Effect, type Event, type ReplicaState } from '../../../services/kv-leader/src/core/state.js'
-import type { AckMode, AppendRequest } from '../../../services/kv-leader/src/core/types.js'
+import type { AckMode, AppendRequest, SnapshotRequest } from '../../../services/kv-leader/src/core/types.js'
 
-function replica (id: string, ackMode: AckMode = 'majority', log?: ReplicationLog): ReplicaState {
-  const s = initialState({ id, clusterSize: 3, ackMode, heartbeatMs: 50, maxBatchEntries: 100, maxBatchBytes: 1 << 20 }, log)
+function replica (id: string, ackMode: AckMode = 'majority', log?: ReplicationLog, compactEntries = 0): ReplicaState {
+  const s = initialState({ id, clusterSize: 3, ackMode, heartbeatMs: 50, maxBatchEntries: 100, maxBatchBytes: 1 << 20, compactEntries }, log)
   step(s, { type: 'peersChanged', ids: ['a', 'b', 'c'], now: 0 })
   return s
 }
@@ -15,15 +15,16 @@ const of = <T extends Effect['type']>(effects: Effect[], type: T): Array<Extract
 /** A tiny deterministic cluster: `deliver` carries sends to followers and replies back; persistence completes when told. */
 class Sim {
   readonly nodes: Record<string, ReplicaState>
-  readonly outbox: Array<{ from: string, to: string, request: AppendRequest }> = []
+  readonly outbox: Array<{ from: string, to: string, request: AppendRequest } | { from: string, to: string, snapshot: SnapshotRequest }> = []
+  readonly snapshotsSent: string[] = []
   readonly acked: number[] = []
   readonly failed: Array<{ index: number, code: string }> = []
   now = 0
   /** Replicas that lose every message (down or partitioned). */
   readonly down = new Set<string>()
 
-  constructor (ackMode: AckMode = 'majority') {
-    this.nodes = { a: replica('a', ackMode), b: replica('b', ackMode), c: replica('c', ackMode) }
+  constructor (ackMode: AckMode = 'majority', compactEntries = 0) {
+    this.nodes = { a: replica('a', ackMode, undefined, compactEntries), b: replica('b', ackMode, undefined, compactEntries), c: replica('c', ackMode, undefined, compactEntries) }
   }
 
   run (id: string, event: Event): Effect[] {
@@ -31,6 +32,10 @@ class Sim {
     const { effects } = step(node, event)
     for (const e of effects) {
       if (e.type === 'send') this.outbox.push({ from: id, to: e.peer, request: e.request })
+      if (e.type === 'sendSnapshot') {
+        this.snapshotsSent.push(e.peer)
+        this.outbox.push({ from: id, to: e.peer, snapshot: e.request })
+      }
       if (e.type === 'ack') this.acked.push(e.index)
       if (e.type === 'fail') this.failed.push({ index: e.index, code: e.code })
       if (e.type === 'persist') {
@@ -48,14 +53,27 @@ class Sim {
   /** Delivers every queued message (and the ones they cause) to replicas that are up. */
   deliver (): void {
     while (this.outbox.length > 0) {
-      const { from, to, request } = this.outbox.shift()!
+      const message = this.outbox.shift()!
+      const { from, to } = message
       if (this.down.has(to) || this.down.has(from)) {
         this.run(from, { type: 'appendFailed', peer: to, now: this.now })
         continue
       }
-      const reply = of(this.run(to, { type: 'appendRequest', request, now: this.now }), 'reply')[0]!.reply
-      this.run(from, { type: 'appendReply', peer: to, sentEpoch: request.epoch, reply, now: this.now })
+      const event: Event = 'request' in message
+        ? { type: 'appendRequest', request: message.request, now: this.now }
+        : { type: 'snapshotRequest', request: message.snapshot, now: this.now }
+      const reply = of(this.run(to, event), 'reply')[0]!.reply
+      const sentEpoch = 'request' in message ? message.request.epoch : message.snapshot.epoch
+      this.run(from, { type: 'appendReply', peer: to, sentEpoch, reply, now: this.now })
     }
+  }
+
+  /** Time passes for the leader `id`: it renews its lease, ticks, and messages are delivered. */
+  heartbeat (id: string): void {
+    this.now += 60
+    this.run(id, { type: 'leaseRenewed', validUntil: this.now + 500, now: this.now })
+    this.run(id, { type: 'tick', now: this.now })
+    this.deliver()
   }
 
   put (id: string, key: string, value: string, ifMatch?: number | 'any'): Effect[] {
@@ -251,5 +269,48 @@ describe('kv-leader state machine', () => {
     expect(a.commitIndex).toBe(0)
     step(a, { type: 'appendReply', peer: 'b', sentEpoch: 2, reply: { ok: true, epoch: 2, lastIndex: 2 }, now: 0 })
     expect(a.commitIndex).toBe(2)
+  })
+
+  it('compacts applied entries into a snapshot, and brings a replica that lost everything back with it', () => {
+    const sim = new Sim('majority', 10)
+    sim.elect('a', 1)
+    sim.deliver()
+    for (let i = 0; i < 30; i++) {
+      sim.put('a', `k${i % 5}`, `v${i}`)
+      sim.deliver()
+      sim.heartbeat('a')
+    }
+    const a = sim.nodes.a!
+    expect(a.log.base).toBeGreaterThan(10)
+    expect(a.log.length).toBeLessThanOrEqual(11)
+    expect(a.snapshot?.index).toBe(a.log.base)
+    expect(sim.nodes.b!.log.base).toBeGreaterThan(0) // followers compact too
+    // c loses its data: a fresh replica under the same id
+    sim.nodes.c = replica('c', 'majority', undefined, 10)
+    for (let round = 0; round < 4; round++) sim.heartbeat('a')
+    expect(sim.snapshotsSent).toContain('c')
+    const c = sim.nodes.c
+    expect(c.log.lastIndex).toBe(a.log.lastIndex)
+    expect(c.store.appliedIndex).toBe(a.commitIndex)
+    for (let k = 0; k < 5; k++) expect(c.store.get(`k${k}`)?.value.toString()).toBe(a.store.get(`k${k}`)?.value.toString())
+    // and later writes keep flowing to it as entries
+    sim.put('a', 'after', 'x')
+    sim.deliver()
+    sim.heartbeat('a')
+    expect(c.store.get('after')?.value.toString()).toBe('x')
+  })
+
+  it('a follower whose snapshot covers what the leader resends treats it as matching', () => {
+    const log = new ReplicationLog()
+    log.resetTo(10, 1)
+    const b = initialState({ id: 'b', clusterSize: 3, ackMode: 'majority', heartbeatMs: 50, maxBatchEntries: 100, maxBatchBytes: 1 << 20, compactEntries: 0 }, log, { index: 10, epoch: 1, entries: [{ key: 'k', value: Buffer.from('v'), version: 10 }] })
+    expect(b.store.get('k')?.version).toBe(10)
+    expect(b.commitIndex).toBe(10)
+    const entries = Array.from({ length: 4 }, (_, i) => ({ index: 9 + i, epoch: 1, op: 'put' as const, key: `x${9 + i}`, value: Buffer.from('y') }))
+    const reply = of(step(b, { type: 'appendRequest', request: { epoch: 2, leaderId: 'a', prevIndex: 8, prevEpoch: 1, entries, leaderCommit: 12 }, now: 0 }).effects, 'reply')[0]!.reply
+    expect(reply).toEqual({ ok: true, epoch: 2, lastIndex: 12 })
+    expect(b.log.lastIndex).toBe(12)
+    expect(b.store.get('x12')?.version).toBe(12)
+    expect(b.store.get('x9')).toBeUndefined() // 9 and 10 were already in the snapshot
   })
 })

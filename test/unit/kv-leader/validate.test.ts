@@ -66,6 +66,16 @@ describe('kv-leader input rules', () => {
     expect(() => log.append({ index: 12, epoch: 2, op: 'noop' })).toThrow(/gap/)
     log.truncateFrom(6)
     expect(log.lastIndex).toBe(5)
+    log.compactTo(3)
+    expect([log.base, log.baseEpoch, log.lastIndex, log.length]).toEqual([3, 1, 5, 2])
+    expect(log.epochAt(3)).toBe(1)
+    expect(log.epochAt(2)).toBeUndefined()
+    expect(log.entry(3)).toBeUndefined()
+    expect(log.slice(1, 10).map((e) => e.index)).toEqual([4, 5])
+    expect(log.firstIndexOfEpochAt(5)).toBe(5)
+    expect(() => log.truncateFrom(3)).toThrow(/compacted/)
+    log.resetTo(20, 3)
+    expect([log.lastIndex, log.lastEpoch, log.length]).toEqual([20, 3, 0])
   })
 
   it('every error code has a retryable flag where it should, and is documented', () => {

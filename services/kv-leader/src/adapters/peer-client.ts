@@ -1,6 +1,6 @@
 import { Agent, request } from 'undici'
-import type { AppendReply, AppendRequest } from '../core/types.js'
-import { replyFromWire, requestToWire } from '../core/wire.js'
+import type { AppendReply, AppendRequest, SnapshotRequest } from '../core/types.js'
+import { replyFromWire, requestToWire, snapshotRequestToWire } from '../core/wire.js'
 
 export interface ForwardedResponse {
   status: number
@@ -18,17 +18,25 @@ export class PeerClient {
   }
 
   async append (baseUrl: string, req: AppendRequest): Promise<AppendReply> {
-    const res = await request(new URL('/internal/append', baseUrl), {
+    return await this.#post(baseUrl, '/internal/append', JSON.stringify(requestToWire(req)), this.#timeoutMs)
+  }
+
+  /** A snapshot can be large: it gets ten times the usual timeout. */
+  async snapshot (baseUrl: string, req: SnapshotRequest): Promise<AppendReply> {
+    return await this.#post(baseUrl, '/internal/snapshot', JSON.stringify(snapshotRequestToWire(req)), this.#timeoutMs * 10)
+  }
+
+  async #post (baseUrl: string, path: string, body: string, timeoutMs: number): Promise<AppendReply> {
+    const res = await request(new URL(path, baseUrl), {
       dispatcher: this.#agent,
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(requestToWire(req)),
-      headersTimeout: this.#timeoutMs,
-      bodyTimeout: this.#timeoutMs
+      body,
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs
     })
-    const body = await res.body.json().catch(() => undefined)
-    const reply = replyFromWire(body)
-    if (reply === undefined) throw new Error(`append to ${baseUrl} answered ${res.statusCode} without a reply`)
+    const reply = replyFromWire(await res.body.json().catch(() => undefined))
+    if (reply === undefined) throw new Error(`${path} on ${baseUrl} answered ${res.statusCode} without a reply`)
     return reply
   }
 

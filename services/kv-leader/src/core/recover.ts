@@ -14,8 +14,9 @@ export interface Recovered {
  * n". Stops at the first line that does not parse or does not follow (a write cut short by a
  * crash); a last line without its newline never counts.
  */
-export function recoverLog (text: string): Recovered {
+export function recoverLog (text: string, base?: { index: number, epoch: number }): Recovered {
   const log = new ReplicationLog()
+  if (base !== undefined) log.resetTo(base.index, base.epoch)
   const parts = text.split('\n')
   const complete = parts.slice(0, -1)
   const torn = parts.at(-1) === '' ? 0 : 1
@@ -39,11 +40,13 @@ function applyLine (log: ReplicationLog, line: string): boolean {
   if (typeof parsed === 'object' && parsed !== null && 't' in parsed) {
     const from = (parsed as { t: unknown }).t
     if (!Number.isSafeInteger(from) || (from as number) < 1) return false
-    log.truncateFrom(from as number)
+    if ((from as number) > log.base) log.truncateFrom(from as number)
     return true
   }
   const entry = fromWire(parsed)
   if (entry === undefined || entry.index > log.lastIndex + 1) return false
+  // lines the snapshot covers (a crash between writing it and rewriting the log file)
+  if (entry.index <= log.base) return true
   if (entry.index <= log.lastIndex) log.truncateFrom(entry.index)
   log.append(entry)
   return true

@@ -1,7 +1,7 @@
 import type { KvErrorCode } from '../errors.js'
 import { ReplicationLog } from './log.js'
 import { KeyValueStore } from './store.js'
-import type { AckMode, AppendReply, AppendRequest, Entry } from './types.js'
+import type { AckMode, AppendReply, AppendRequest, Entry, Snapshot, SnapshotRequest } from './types.js'
 
 /** What the leader knows of one follower's log. */
 export interface PeerProgress {
@@ -22,6 +22,8 @@ export interface ReplicaOptions {
   heartbeatMs: number
   maxBatchEntries: number
   maxBatchBytes: number
+  /** Compact the log into a snapshot once it holds more applied entries than this (0: never). */
+  compactEntries: number
 }
 
 /**
@@ -53,6 +55,8 @@ export interface ReplicaState extends ReplicaOptions {
   pendingVersions: Map<string, { index: number, version: number | null }>
   /** Follower: the leader's commit index as last heard, to report lag. */
   leaderCommitSeen: number
+  /** The snapshot the log's base stands for (sent to followers that need compacted entries). */
+  snapshot: Snapshot | undefined
 }
 
 export type Event =
@@ -65,6 +69,7 @@ export type Event =
   | { type: 'propose', op: 'put' | 'del', key: string, value?: Buffer, ifMatch?: number | 'any', deadline: number, now: number }
   | { type: 'persisted', upTo: number, epoch: number, now: number }
   | { type: 'appendRequest', request: AppendRequest, now: number }
+  | { type: 'snapshotRequest', request: SnapshotRequest, now: number }
   | { type: 'appendReply', peer: string, sentEpoch: number, reply: AppendReply, now: number }
   | { type: 'appendFailed', peer: string, now: number }
 
@@ -72,6 +77,9 @@ export type Effect =
   | { type: 'persist', entries: Entry[] }
   | { type: 'truncate', from: number }
   | { type: 'send', peer: string, request: AppendRequest }
+  | { type: 'sendSnapshot', peer: string, request: SnapshotRequest }
+  /** Store `snapshot` and rewrite the log file with `entriesAfter` (what the log holds past it). */
+  | { type: 'compact', snapshot: Snapshot, entriesAfter: Entry[] }
   | { type: 'ack', index: number }
   | { type: 'fail', index: number, code: KvErrorCode, message: string }
   | { type: 'role', role: 'leader' | 'follower', epoch: number }
@@ -81,7 +89,9 @@ export type Effect =
 
 export interface Step { state: ReplicaState, effects: Effect[] }
 
-export function initialState (opts: ReplicaOptions, log = new ReplicationLog()): ReplicaState {
+export function initialState (opts: ReplicaOptions, log = new ReplicationLog(), snapshot?: Snapshot): ReplicaState {
+  const store = new KeyValueStore()
+  if (snapshot !== undefined) store.restore(snapshot.entries, snapshot.index)
   return {
     ...opts,
     role: 'follower',
@@ -89,8 +99,9 @@ export function initialState (opts: ReplicaOptions, log = new ReplicationLog()):
     leaderId: undefined,
     leaseValidUntil: 0,
     log,
-    store: new KeyValueStore(),
-    commitIndex: 0,
+    store,
+    // a snapshot only ever holds committed entries
+    commitIndex: snapshot?.index ?? 0,
     persistedIndex: log.lastIndex,
     readyIndex: 0,
     announced: false,
@@ -98,7 +109,8 @@ export function initialState (opts: ReplicaOptions, log = new ReplicationLog()):
     peers: new Map(),
     pending: new Map(),
     pendingVersions: new Map(),
-    leaderCommitSeen: 0
+    leaderCommitSeen: 0,
+    snapshot
   }
 }
 
@@ -160,6 +172,9 @@ export function step (s: ReplicaState, event: Event): Step {
       break
     case 'appendRequest':
       effects.push({ type: 'reply', reply: onAppend(s, event.request, effects) })
+      break
+    case 'snapshotRequest':
+      effects.push({ type: 'reply', reply: onSnapshot(s, event.request, effects) })
       break
     case 'appendReply':
       onAppendReply(s, event.peer, event.sentEpoch, event.reply, event.now, effects)
@@ -271,6 +286,13 @@ function replicate (s: ReplicaState, now: number, effects: Effect[]): void {
     if (p.inflight || now < p.retryAt) continue
     const behind = p.nextIndex <= s.log.lastIndex
     if (!behind && now - p.lastSentAt < s.heartbeatMs) continue
+    if (p.nextIndex <= s.log.base && s.snapshot !== undefined) {
+      // the entries it needs were compacted away: send the snapshot they became
+      p.inflight = true
+      p.lastSentAt = now
+      effects.push({ type: 'sendSnapshot', peer, request: { epoch: s.epoch, leaderId: s.id, leaderCommit: s.commitIndex, snapshot: s.snapshot } })
+      continue
+    }
     const prevIndex = Math.min(p.nextIndex - 1, s.log.lastIndex)
     const entries = s.log.slice(prevIndex + 1, s.maxBatchEntries, s.maxBatchBytes)
     p.inflight = true
@@ -300,6 +322,7 @@ function advance (s: ReplicaState, now: number, effects: Effect[]): void {
   if (majority > s.commitIndex) s.commitIndex = majority
   const acked = ackIndex(s)
   applyUpTo(s, Math.max(s.commitIndex, acked))
+  maybeCompact(s, effects)
   for (const index of s.pending.keys()) {
     if (index <= acked) {
       s.pending.delete(index)
@@ -329,11 +352,16 @@ function onAppend (s: ReplicaState, req: AppendRequest, effects: Effect[]): Appe
   }
   s.leaderId = req.leaderId
   if (req.prevIndex > s.log.lastIndex) return { ok: false, epoch: s.epoch, lastIndex: s.log.lastIndex }
-  if (s.log.epochAt(req.prevIndex) !== req.prevEpoch) {
-    return { ok: false, epoch: s.epoch, lastIndex: Math.max(0, s.log.firstIndexOfEpochAt(req.prevIndex) - 1) }
+  // Entries up to the base are in this replica's snapshot: committed, so the leader's match them.
+  const covered = Math.max(0, Math.min(req.entries.length, s.log.base - req.prevIndex))
+  const prevIndex = req.prevIndex + covered
+  if (prevIndex < s.log.base) return { ok: true, epoch: s.epoch, lastIndex: prevIndex }
+  const prevEpoch = covered > 0 ? (req.entries[covered - 1] as Entry).epoch : req.prevEpoch
+  if (prevIndex > s.log.base && s.log.epochAt(prevIndex) !== prevEpoch) {
+    return { ok: false, epoch: s.epoch, lastIndex: Math.max(s.log.base, s.log.firstIndexOfEpochAt(prevIndex) - 1) }
   }
   const fresh: Entry[] = []
-  for (const entry of req.entries) {
+  for (const entry of req.entries.slice(covered)) {
     const have = s.log.epochAt(entry.index)
     if (have === entry.epoch && fresh.length === 0) continue
     if (have !== undefined) truncate(s, entry.index, effects)
@@ -346,7 +374,40 @@ function onAppend (s: ReplicaState, req: AppendRequest, effects: Effect[]): Appe
   const commit = Math.min(req.leaderCommit, matched)
   if (commit > s.commitIndex) s.commitIndex = commit
   applyUpTo(s, s.commitIndex)
+  maybeCompact(s, effects)
   return { ok: true, epoch: s.epoch, lastIndex: matched }
+}
+
+function onSnapshot (s: ReplicaState, req: SnapshotRequest, effects: Effect[]): AppendReply {
+  if (req.epoch < s.epoch) return { ok: false, epoch: s.epoch, lastIndex: s.log.lastIndex }
+  if (req.epoch > s.epoch || s.role === 'leader') {
+    s.epoch = req.epoch
+    if (s.role === 'leader') stepDown(s, effects, `replica ${req.leaderId} leads epoch ${req.epoch}`)
+  }
+  s.leaderId = req.leaderId
+  s.leaderCommitSeen = req.leaderCommit
+  const snap = req.snapshot
+  // Already applied that far: everything up to it is committed here and matches the leader.
+  if (snap.index <= s.store.appliedIndex && snap.index <= s.commitIndex) return { ok: true, epoch: s.epoch, lastIndex: snap.index }
+  s.store.restore(snap.entries, snap.index)
+  if (s.log.epochAt(snap.index) === snap.epoch) s.log.compactTo(snap.index)
+  else s.log.resetTo(snap.index, snap.epoch)
+  s.snapshot = snap
+  s.commitIndex = snap.index
+  s.persistedIndex = Math.min(s.persistedIndex, snap.index)
+  effects.push({ type: 'compact', snapshot: snap, entriesAfter: s.log.slice(snap.index + 1, Infinity) })
+  return { ok: true, epoch: s.epoch, lastIndex: snap.index }
+}
+
+/** Folds applied, committed entries into a snapshot once the log holds too many of them. */
+function maybeCompact (s: ReplicaState, effects: Effect[]): void {
+  const upTo = s.store.appliedIndex
+  // never past the commit index: an async leader's applied tail may still be truncated
+  if (s.compactEntries <= 0 || upTo > s.commitIndex || upTo - s.log.base <= s.compactEntries) return
+  const snapshot: Snapshot = { index: upTo, epoch: s.log.epochAt(upTo) as number, entries: s.store.entries() }
+  s.log.compactTo(upTo)
+  s.snapshot = snapshot
+  effects.push({ type: 'compact', snapshot, entriesAfter: s.log.slice(upTo + 1, Infinity) })
 }
 
 function truncate (s: ReplicaState, from: number, effects: Effect[]): void {
@@ -355,7 +416,8 @@ function truncate (s: ReplicaState, from: number, effects: Effect[]): void {
   effects.push({ type: 'truncate', from })
   if (s.store.appliedIndex >= from) {
     // Only an async-mode leader applies past the majority commit; replay what is left.
-    s.store.reset()
+    if (s.snapshot !== undefined) s.store.restore(s.snapshot.entries, s.snapshot.index)
+    else s.store.reset()
     s.commitIndex = Math.min(s.commitIndex, from - 1)
     applyUpTo(s, s.commitIndex)
   }

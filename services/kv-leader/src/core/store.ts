@@ -1,4 +1,4 @@
-import type { Entry } from './types.js'
+import type { Entry, SnapshotEntry } from './types.js'
 
 export interface StoredValue {
   value: Buffer
@@ -23,6 +23,18 @@ export class KeyValueStore {
     if (entry.op === 'put' && entry.key !== undefined) this.#data.set(entry.key, { value: entry.value ?? Buffer.alloc(0), version: entry.index })
     else if (entry.op === 'del' && entry.key !== undefined) this.#data.delete(entry.key)
     this.#appliedIndex = entry.index
+  }
+
+  /** Every key with its value and version (a snapshot's content, at `appliedIndex`). */
+  entries (): SnapshotEntry[] {
+    return [...this.#data].map(([key, { value, version }]) => ({ key, value, version }))
+  }
+
+  /** Replaces the content with a snapshot's, applied up to `index`. */
+  restore (entries: readonly SnapshotEntry[], index: number): void {
+    this.#data.clear()
+    for (const { key, value, version } of entries) this.#data.set(key, { value, version })
+    this.#appliedIndex = index
   }
 
   /** Forgets everything (before a replay, after a deposed leader's applied tail was truncated). */

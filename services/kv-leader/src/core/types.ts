@@ -32,6 +32,23 @@ export interface AppendReply {
   lastIndex: number
 }
 
+export interface SnapshotEntry { key: string, value: Buffer, version: number }
+
+/** The store as it was after applying entry `index` (of epoch `epoch`): what replaces entries 1…index. */
+export interface Snapshot {
+  index: number
+  epoch: number
+  entries: SnapshotEntry[]
+}
+
+/** What the leader sends a follower that needs entries it has compacted away. */
+export interface SnapshotRequest {
+  epoch: number
+  leaderId: string
+  leaderCommit: number
+  snapshot: Snapshot
+}
+
 /** Lexicographic (epoch, index): how "up to date" a log is. */
 export interface LogPosition {
   epoch: number

@@ -1,4 +1,4 @@
-import type { AppendReply, AppendRequest, Entry } from './types.js'
+import type { AppendReply, AppendRequest, Entry, Snapshot, SnapshotRequest } from './types.js'
 
 /** An entry as JSON: short names, the value in base64. Used by the log file and replication. */
 export interface WireEntry { i: number, e: number, o: 'put' | 'del' | 'noop', k?: string, v?: string }
@@ -50,4 +50,39 @@ export function replyFromWire (body: unknown): AppendReply | undefined {
   const b = body as Partial<AppendReply>
   if (typeof b.ok !== 'boolean' || !isCount(b.epoch) || !isCount(b.lastIndex)) return undefined
   return { ok: b.ok, epoch: b.epoch, lastIndex: b.lastIndex }
+}
+
+export interface WireSnapshotRequest extends Omit<SnapshotRequest, 'snapshot'> {
+  snapshot: { index: number, epoch: number, entries: Array<{ k: string, v: string, n: number }> }
+}
+
+export function snapshotToWire (snapshot: Snapshot): WireSnapshotRequest['snapshot'] {
+  return { index: snapshot.index, epoch: snapshot.epoch, entries: snapshot.entries.map((e) => ({ k: e.key, v: e.value.toString('base64'), n: e.version })) }
+}
+
+/** Parses a snapshot (from the wire or the snapshot file); undefined when malformed. */
+export function snapshotFromWire (w: unknown): Snapshot | undefined {
+  if (typeof w !== 'object' || w === null) return undefined
+  const b = w as Partial<WireSnapshotRequest['snapshot']>
+  if (!isCount(b.index) || !isCount(b.epoch) || !Array.isArray(b.entries)) return undefined
+  const entries: Snapshot['entries'] = []
+  for (const e of b.entries as unknown[]) {
+    const { k, v, n } = (e ?? {}) as { k?: unknown, v?: unknown, n?: unknown }
+    if (typeof k !== 'string' || typeof v !== 'string' || !isCount(n)) return undefined
+    entries.push({ key: k, value: Buffer.from(v, 'base64'), version: n })
+  }
+  return { index: b.index, epoch: b.epoch, entries }
+}
+
+export function snapshotRequestToWire (r: SnapshotRequest): WireSnapshotRequest {
+  return { ...r, snapshot: snapshotToWire(r.snapshot) }
+}
+
+export function snapshotRequestFromWire (body: unknown): SnapshotRequest | undefined {
+  if (typeof body !== 'object' || body === null) return undefined
+  const b = body as Partial<WireSnapshotRequest>
+  if (!isCount(b.epoch) || !isCount(b.leaderCommit) || typeof b.leaderId !== 'string') return undefined
+  const snapshot = snapshotFromWire(b.snapshot)
+  if (snapshot === undefined) return undefined
+  return { epoch: b.epoch, leaderId: b.leaderId, leaderCommit: b.leaderCommit, snapshot }
 }
