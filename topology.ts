@@ -94,6 +94,19 @@ export const topology = {
       instances: 2,
       scalable: true,
       balancer: 'least-outstanding'
+    },
+    'kv-leader': {
+      entry: 'services/kv-leader/src/server.ts',
+      instances: [
+        { id: 'kv-leader-1', env: { KV_DATA_DIR: 'data/kv-leader/kv-leader-1' } },
+        { id: 'kv-leader-2', env: { KV_DATA_DIR: 'data/kv-leader/kv-leader-2' } },
+        { id: 'kv-leader-3', env: { KV_DATA_DIR: 'data/kv-leader/kv-leader-3' } }
+      ],
+      scalable: false,
+      balancer: 'least-outstanding',
+      routing: 'leader',
+      // a write waits up to KV_WRITE_TIMEOUT_MS for its quorum, plus a follower's wait for a leader
+      tryTimeoutMs: 5_000
     }
   }
 } as const satisfies Topology

@@ -1,0 +1,284 @@
+import type { ClusterError } from '../../../shared/src/errors.js'
+import type { Logger } from '../../../shared/src/logger.js'
+import type { LeaderLease } from './adapters/lease.js'
+import type { LogFile } from './adapters/log-file.js'
+import type { PeerClient } from './adapters/peer-client.js'
+import { canServeReads, step, type Effect, type Event, type ReplicaState } from './core/state.js'
+import type { StoredValue } from './core/store.js'
+import type { AppendReply, AppendRequest, SnapshotRequest } from './core/types.js'
+import { kvError } from './errors.js'
+import type { KvOutcome } from './metrics.js'
+
+export interface DriverTimings {
+  /** How often the state machine sees the clock (deadlines, heartbeats, lease expiry). */
+  tickMs: number
+  /** How often the leader renews its lease. */
+  renewMs: number
+  /** How often a follower publishes its position and looks at (or tries to take) the lease. */
+  electionPollMs: number
+  writeTimeoutMs: number
+  /** How long a follower waits for a leader to forward to. */
+  leaderWaitMs: number
+}
+
+export interface DriverDeps {
+  lease: LeaderLease
+  logFile: LogFile
+  peers: PeerClient
+  log: Logger
+  /** Publishes a role change (the registry). */
+  onRole: (role: 'leader' | 'follower', epoch: number) => void
+  /** Counts outcomes (metrics). */
+  observe?: (outcome: KvOutcome) => void
+  now?: () => number
+}
+
+export interface WriteResult { version: number, created: boolean }
+
+interface Waiter { created: boolean, resolve: (r: WriteResult) => void, reject: (err: ClusterError) => void }
+
+/**
+ * Carries out the state machine's effects: the log file, replication over HTTP, the Redis lease,
+ * timers; and feeds what happens back in as events. The protocol decisions are all in `core/state.ts`.
+ */
+export class ReplicaDriver {
+  readonly state: ReplicaState
+  readonly #t: DriverTimings
+  readonly #d: DriverDeps
+  readonly #now: () => number
+  readonly #waiters = new Map<number, Waiter>()
+  #peerUrls = new Map<string, string>()
+  #tickTimer: NodeJS.Timeout | undefined
+  #electionTimer: NodeJS.Timeout | undefined
+  #electionBusy = false
+  #stopped = false
+  #published = ''
+  #announcedEpoch = -1
+
+  constructor (state: ReplicaState, timings: DriverTimings, deps: DriverDeps) {
+    this.state = state
+    this.#t = timings
+    this.#d = deps
+    this.#now = deps.now ?? (() => performance.now())
+  }
+
+  start (): void {
+    this.#tickTimer = setInterval(() => this.#dispatch({ type: 'tick', now: this.#now() }), this.#t.tickMs)
+    const loop = (): void => {
+      if (this.#stopped) return
+      const delay = this.state.role === 'leader' ? this.#t.renewMs : this.#t.electionPollMs
+      this.#electionTimer = setTimeout(() => { void this.#election().finally(loop) }, delay)
+    }
+    void this.#election().finally(loop)
+  }
+
+  async stop (): Promise<void> {
+    this.#stopped = true
+    clearInterval(this.#tickTimer)
+    clearTimeout(this.#electionTimer)
+    if (this.state.role === 'leader') {
+      const epoch = this.state.epoch
+      this.#dispatch({ type: 'leaseLost', now: this.#now() })
+      await this.#d.lease.release(epoch).catch(() => {})
+    }
+  }
+
+  /** The replicas' base URLs, from the registry (this one's excluded). */
+  setPeers (urls: Map<string, string>): void {
+    this.#peerUrls = urls
+    this.#dispatch({ type: 'peersChanged', ids: [...urls.keys()], now: this.#now() })
+  }
+
+  get isLeader (): boolean { return this.state.role === 'leader' }
+
+  /** The known leader's URL, when it is another replica. */
+  leaderUrl (): string | undefined {
+    const id = this.state.leaderId
+    if (id === undefined || id === this.state.id) return undefined
+    return this.#peerUrls.get(id)
+  }
+
+  /** Proposes a write; resolves once acknowledged by the configured quorum. */
+  async write (op: 'put' | 'del', key: string, value: Buffer | undefined, ifMatch: number | 'any' | undefined): Promise<WriteResult> {
+    const now = this.#now()
+    return await new Promise<WriteResult>((resolve, reject) => {
+      this.#dispatch({ type: 'propose', op, key, ...(value !== undefined ? { value } : {}), ...(ifMatch !== undefined ? { ifMatch } : {}), now, deadline: now + this.#t.writeTimeoutMs }, (effects) => {
+        for (const e of effects) {
+          if (e.type === 'proposed') this.#waiters.set(e.index, { created: e.created, resolve, reject })
+          if (e.type === 'refused') {
+            this.#d.observe?.('refused')
+            reject(kvError(e.code, e.message))
+          }
+        }
+      })
+    })
+  }
+
+  /** A linearizable read on the leader: waits briefly for a new leader's first commit. */
+  async readLinearizable (key: string): Promise<StoredValue | undefined> {
+    const giveUp = this.#now() + this.#t.leaderWaitMs
+    while (!canServeReads(this.state, this.#now())) {
+      if (!this.isLeader) throw kvError('KVL_ERR_NOT_LEADER', 'this replica is not the leader')
+      if (this.#now() >= giveUp) throw kvError('KVL_ERR_NO_QUORUM', 'the leader has not committed its first entry yet')
+      await new Promise((resolve) => setTimeout(resolve, 10))
+    }
+    return this.state.store.get(key)
+  }
+
+  /** How many committed entries this replica has not applied yet, as far as it knows. */
+  lag (): number {
+    if (this.isLeader) return 0
+    return Math.max(0, this.state.leaderCommitSeen - this.state.store.appliedIndex)
+  }
+
+  /** Follower side of replication: store the entries, publish the new position, then answer. */
+  async onAppend (request: AppendRequest): Promise<AppendReply> {
+    return await this.#answer({ type: 'appendRequest', request, now: this.#now() })
+  }
+
+  /** Follower side of a snapshot install: the same, with the snapshot stored first. */
+  async onSnapshot (request: SnapshotRequest): Promise<AppendReply> {
+    return await this.#answer({ type: 'snapshotRequest', request, now: this.#now() })
+  }
+
+  async #answer (event: Event): Promise<AppendReply> {
+    const writes: Array<Promise<void>> = []
+    const effects = this.#dispatch(event, undefined, writes)
+    const reply = effects.find((e): e is Extract<Effect, { type: 'reply' }> => e.type === 'reply')?.reply
+    if (reply === undefined) throw new Error('append produced no reply')
+    const position = this.state.log.position
+    const key = `${position.epoch}:${position.index}`
+    // Publish before acknowledging: an election must see every acknowledged entry (see lease.ts).
+    // Alongside the disk write: a position published a little early can only delay an election.
+    const publish = reply.ok && key !== this.#published
+      ? this.#d.lease.publish(position, this.state.epoch).then(() => { this.#published = key })
+      : undefined
+    // written(): a resent batch whose entries are already in the log still waits for their write
+    await Promise.all([...writes, this.#d.logFile.written(), publish])
+    return reply
+  }
+
+  #dispatch (event: Event, beforeRun?: (effects: Effect[]) => void, writes: Array<Promise<void>> = []): Effect[] {
+    const { effects } = step(this.state, event)
+    beforeRun?.(effects)
+    for (const e of effects) this.#run(e, writes)
+    return effects
+  }
+
+  #run (e: Effect, writes: Array<Promise<void>>): void {
+    switch (e.type) {
+      case 'persist': {
+        const last = e.entries.at(-1)
+        if (last === undefined) return
+        const done = this.#d.logFile.append(e.entries).then(() => {
+          this.#dispatch({ type: 'persisted', upTo: last.index, epoch: last.epoch, now: this.#now() })
+        })
+        writes.push(done)
+        done.catch((err: Error) => this.#d.log.error({ err: err.message }, 'log file append failed'))
+        return
+      }
+      case 'truncate': {
+        const done = this.#d.logFile.truncate(e.from)
+        writes.push(done)
+        done.catch((err: Error) => this.#d.log.error({ err: err.message }, 'log file truncate failed'))
+        this.#d.log.warn({ from: e.from }, 'truncated a conflicting log tail')
+        return
+      }
+      case 'send':
+        this.#send(e.peer, e.request)
+        return
+      case 'sendSnapshot':
+        this.#sendSnapshot(e.peer, e.request)
+        return
+      case 'compact': {
+        const done = this.#d.logFile.compact(e.snapshot, e.entriesAfter)
+        writes.push(done)
+        done.catch((err: Error) => this.#d.log.error({ err: err.message }, 'log compaction failed'))
+        this.#d.log.info({ snapshotIndex: e.snapshot.index, keys: e.snapshot.entries.length, entriesKept: e.entriesAfter.length }, 'log compacted into a snapshot')
+        return
+      }
+      case 'ack': {
+        const w = this.#waiters.get(e.index)
+        this.#waiters.delete(e.index)
+        this.#d.observe?.('acked')
+        w?.resolve({ version: e.index, created: w.created })
+        return
+      }
+      case 'fail': {
+        const w = this.#waiters.get(e.index)
+        this.#waiters.delete(e.index)
+        this.#d.observe?.('failed')
+        w?.reject(kvError(e.code, e.message))
+        return
+      }
+      case 'role':
+        this.#d.log.info({ role: e.role, epoch: e.epoch, lastIndex: this.state.log.lastIndex, commitIndex: this.state.commitIndex }, 'role changed')
+        this.#announcedEpoch = e.epoch
+        if (e.role === 'follower') this.#d.observe?.('stepped-down')
+        this.#d.onRole(e.role, e.epoch)
+        break
+      default:
+        // proposed / refused / reply are read by whoever dispatched the event
+    }
+  }
+
+  #send (peer: string, request: AppendRequest): void {
+    const url = this.#peerUrls.get(peer)
+    if (url === undefined) {
+      queueMicrotask(() => this.#dispatch({ type: 'appendFailed', peer, now: this.#now() }))
+      return
+    }
+    this.#d.peers.append(url, request).then(
+      (reply) => this.#dispatch({ type: 'appendReply', peer, sentEpoch: request.epoch, reply, now: this.#now() }),
+      () => this.#dispatch({ type: 'appendFailed', peer, now: this.#now() })
+    )
+  }
+
+  #sendSnapshot (peer: string, request: SnapshotRequest): void {
+    const url = this.#peerUrls.get(peer)
+    if (url === undefined) {
+      queueMicrotask(() => this.#dispatch({ type: 'appendFailed', peer, now: this.#now() }))
+      return
+    }
+    this.#d.log.info({ peer, snapshotIndex: request.snapshot.index }, 'sending a snapshot to a follower that needs compacted entries')
+    this.#d.peers.snapshot(url, request).then(
+      (reply) => this.#dispatch({ type: 'appendReply', peer, sentEpoch: request.epoch, reply, now: this.#now() }),
+      () => this.#dispatch({ type: 'appendFailed', peer, now: this.#now() })
+    )
+  }
+
+  async #election (): Promise<void> {
+    if (this.#electionBusy || this.#stopped) return
+    this.#electionBusy = true
+    try {
+      const s = this.state
+      if (s.role === 'leader') {
+        const epoch = s.epoch
+        const validUntil = await this.#d.lease.renew(epoch, s.log.position)
+        if (s.role !== 'leader' || s.epoch !== epoch) return
+        if (validUntil === undefined) this.#dispatch({ type: 'leaseLost', now: this.#now() })
+        else this.#dispatch({ type: 'leaseRenewed', validUntil, now: this.#now() })
+        return
+      }
+      const position = s.log.position
+      const result = await this.#d.lease.tick(position, s.epoch, Math.floor(s.clusterSize / 2) + 1)
+      this.#published = `${position.epoch}:${position.index}`
+      if (result.kind === 'acquired') {
+        this.#d.log.info({ epoch: result.epoch, lastIndex: s.log.lastIndex }, 'took the leader lease')
+        this.#d.observe?.('elected')
+        this.#dispatch({ type: 'leaseAcquired', epoch: result.epoch, validUntil: result.validUntil, now: this.#now() })
+      } else if (result.kind === 'held' && result.holder !== s.id) {
+        this.#dispatch({ type: 'leaderObserved', epoch: result.epoch, leaderId: result.holder, now: this.#now() })
+      }
+      if (s.role === 'follower' && s.epoch !== this.#announcedEpoch) {
+        // keep the registry's view of a follower's epoch current (GET /registry shows it)
+        this.#announcedEpoch = s.epoch
+        this.#d.onRole('follower', s.epoch)
+      }
+    } catch (err) {
+      this.#d.log.debug({ err: (err as Error).message }, 'lease round failed')
+    } finally {
+      this.#electionBusy = false
+    }
+  }
+}

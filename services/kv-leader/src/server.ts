@@ -1,0 +1,77 @@
+import { join, resolve } from 'node:path'
+import { RegistryWatcher } from '../../../shared/src/registry/watcher.js'
+import { runService } from '../../../shared/src/service/run-service.js'
+import { LeaderLease } from './adapters/lease.js'
+import { LogFile } from './adapters/log-file.js'
+import { PeerClient } from './adapters/peer-client.js'
+import { buildApp } from './app.js'
+import { kvLeaderSpec } from './config.js'
+import { initialState } from './core/state.js'
+import { ReplicaDriver } from './driver.js'
+import { kvLeaderMetrics, type KvOutcome } from './metrics.js'
+
+const service = 'kv-leader'
+
+await runService({
+  service,
+  spec: kvLeaderSpec,
+  build: async ({ config, instanceId, log, redis, registrar }) => {
+    const dir = resolve(config.dataDir !== '' ? config.dataDir : join('data', service, instanceId))
+    const logFile = new LogFile({ dir, fsync: config.fsync, fsyncIntervalMs: config.fsyncIntervalMs, log })
+    const recovered = await logFile.open()
+    log.info({ path: logFile.path, lastIndex: recovered.log.lastIndex, lastEpoch: recovered.log.lastEpoch, snapshotIndex: recovered.snapshot?.index ?? 0 }, 'log recovered')
+    const state = initialState({
+      id: instanceId,
+      clusterSize: config.clusterSize,
+      ackMode: config.ackMode,
+      heartbeatMs: config.heartbeatMs,
+      maxBatchEntries: config.maxBatchEntries,
+      maxBatchBytes: config.maxBatchBytes,
+      compactEntries: config.compactEntries
+    }, recovered.log, recovered.snapshot)
+    const peers = new PeerClient({ timeoutMs: config.replicationTimeoutMs })
+    const lease = new LeaderLease({ redis, prefix: `${config.keyPrefix}:${service}`, id: instanceId, ttlMs: config.leaseTtlMs })
+    let registered = false
+    // the metrics live in the app's registry, and the app needs the driver: bound once both exist
+    const metrics: { record?: (outcome: KvOutcome) => void } = {}
+    const driver = new ReplicaDriver(state, config, {
+      lease,
+      logFile,
+      peers,
+      log,
+      onRole: (role, epoch) => {
+        if (registered) void registrar().update({ role, meta: { epoch } }).catch(() => {})
+      },
+      observe: (outcome) => metrics.record?.(outcome)
+    })
+    const watcher = new RegistryWatcher({ redisUrl: config.redisUrl, prefix: config.keyPrefix, refreshMs: 250, log })
+    watcher.on('change', () => {
+      driver.setPeers(new Map(watcher.instances(service).filter((r) => r.id !== instanceId).map((r) => [r.id, r.url])))
+    })
+    const app = buildApp({ service, instanceId, logger: log, readiness: () => registrar().registered ? [] : ['not registered'] }, {
+      driver,
+      peers,
+      maxReplicationBytes: config.maxBatchBytes * 2 + 1_048_576,
+      maxSnapshotBytes: config.maxSnapshotBytes,
+      forwardTimeoutMs: config.writeTimeoutMs + config.leaderWaitMs,
+      leaderWaitMs: config.leaderWaitMs
+    })
+    metrics.record = kvLeaderMetrics(app.metricsRegistry, state)
+    return {
+      app,
+      role: 'follower',
+      meta: { epoch: state.epoch },
+      start: async () => {
+        registered = true
+        await watcher.start()
+        driver.start()
+      },
+      stop: async () => {
+        await driver.stop()
+        await watcher.stop()
+        await logFile.close()
+        await peers.close()
+      }
+    }
+  }
+})
