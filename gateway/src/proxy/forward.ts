@@ -76,7 +76,7 @@ async function forward (req: IncomingMessage, res: ServerResponse, requestId: st
   try {
     for (let attempt = 1; ; attempt++) {
       const upstream = pool.pick(now(), { exclude: tried, ...(role !== undefined ? { role } : {}) }) ??
-        (role !== undefined && tried.size === 0 ? await waitForLeader(pool, deps.config.leaderWaitMs, now) : undefined)
+        (role !== undefined ? await waitForLeader(pool, tried, Math.min(deps.config.leaderWaitMs, deadline - now()), now) : undefined)
       if (upstream === undefined) {
         status = writeError(res, noUpstream(target.service, role), requestId, deps.instanceId)
         return
@@ -136,12 +136,15 @@ function noteFailure (pool: ServicePool, upstream: Upstream, failure: FailureKin
   deps.events.emit({ type: 'ejected', service: pool.name, instance: upstream.id, message: `${upstream.id} ejected for ${ms} ms (${failure})` })
 }
 
-/** During an election there is briefly no leader: wait for one rather than fail at once. */
-async function waitForLeader (pool: ServicePool, waitMs: number, now: () => number): Promise<Upstream | undefined> {
+/**
+ * During an election there is briefly no leader (or only the dead one, still registered): wait
+ * for a new one rather than fail at once.
+ */
+async function waitForLeader (pool: ServicePool, tried: ReadonlySet<Upstream>, waitMs: number, now: () => number): Promise<Upstream | undefined> {
   const giveUp = now() + waitMs
   while (now() < giveUp) {
     await new Promise((resolve) => setTimeout(resolve, 25))
-    const leader = pool.pick(now(), { role: 'leader' })
+    const leader = pool.pick(now(), { role: 'leader', exclude: tried })
     if (leader !== undefined) return leader
   }
   return undefined

@@ -31,6 +31,8 @@ export class ServicePool {
     if (exclude !== undefined && exclude.size > 0) candidates = candidates.filter((u) => !exclude.has(u))
     if (candidates.length === 0) return undefined
     const available = candidates.filter((u) => u.available(now))
+    // a role names one instance (the leader): an unavailable one is dead or deposed, never a fallback
+    if (role !== undefined) return available.length <= 1 ? available[0] : this.strategy.select(available)
     const pool = available.length === 0 || available.length < this.panicThreshold * candidates.length ? candidates : available
     if (pool.length === 1) return pool[0]
     return this.strategy.select(pool)

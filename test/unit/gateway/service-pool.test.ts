@@ -50,4 +50,12 @@ describe('ServicePool', () => {
     expect(pool.pick(0, { role: 'leader', exclude: new Set([l]) })).toBeUndefined()
     expect(pool.pick(0, { exclude: new Set([l, f1]) })).toBe(f2)
   })
+
+  it('never falls back to an unavailable leader, even in panic', () => {
+    const pool = new ServicePool('s', RoundRobinStrategy(), 0.5)
+    const [l, f1, f2] = [upstream('l', 'leader'), upstream('f1', 'follower'), upstream('f2', 'follower')]
+    pool.upstreams = [l, f1, f2]
+    l.outlier.eject(0)
+    expect(pool.pick(10, { role: 'leader' })).toBeUndefined()
+  })
 })
