@@ -12,13 +12,13 @@ export interface LoadResult {
  * A small closed-loop load for tests: `concurrency` workers send requests until `durationMs`
  * passes or `maxRequests` are sent, and every outcome is counted. Bounded in time and count.
  */
-export async function runLoad (opts: { url: string, durationMs: number, concurrency: number, method?: string, body?: string, maxRequests?: number, timeoutMs?: number, pauseMs?: number }): Promise<LoadResult> {
+export async function runLoad (opts: { url: string, durationMs: number, concurrency: number, method?: string, body?: string, maxRequests?: number, timeoutMs?: number, pauseMs?: number, signal?: AbortSignal }): Promise<LoadResult> {
   const agent = new Agent({ connections: opts.concurrency, keepAliveTimeout: 2_000 })
   const result: LoadResult = { sent: 0, ok: 0, failures: {}, byInstance: {} }
   const stopAt = Date.now() + opts.durationMs
   const max = opts.maxRequests ?? 100_000
   const worker = async (): Promise<void> => {
-    while (Date.now() < stopAt && result.sent < max) {
+    while (Date.now() < stopAt && result.sent < max && opts.signal?.aborted !== true) {
       result.sent += 1
       try {
         const res = await request(opts.url, {

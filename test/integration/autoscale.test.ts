@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { request } from 'undici'
 import { startLauncher, type RunningLauncher } from '../../shared/testing/cluster.js'
-import { runLoad, waitFor } from '../../shared/testing/load.js'
+import { runLoad, sleep, waitFor } from '../../shared/testing/load.js'
 import { killAll } from '../../shared/testing/processes.js'
 
 let launcher: RunningLauncher
@@ -43,8 +43,11 @@ describe('autoscaling on response time', () => {
   it('adds instances up to max while p99 is above target, then removes them down to min when quiet, losing no request', async () => {
     expect(await echoCount()).toBe(3)
     // every request takes 40 ms: p99 stays above the 20 ms target whatever the instance count
-    const slow = runLoad({ url: `${gatewayUrl}/api/echo/slow?delay=40`, durationMs: 14_000, concurrency: 8 })
-    await waitFor(async () => (await echoCount()) === 5, 14_000, 'scaled up to max (5)').catch((err: Error) => { throw new Error(`${err.message}\n${autoscalerLines()}`) })
+    const enough = new AbortController()
+    const slow = runLoad({ url: `${gatewayUrl}/api/echo/slow?delay=40`, durationMs: 25_000, concurrency: 8, signal: enough.signal })
+    await waitFor(async () => (await echoCount()) === 5, 25_000, 'scaled up to max (5)').catch((err: Error) => { throw new Error(`${err.message}\n${autoscalerLines()}`) })
+    await sleep(1_000) // the newest instance takes its share of traffic
+    enough.abort()
     const up = await slow
     expect(up.failures).toEqual({})
     expect(Object.keys(up.byInstance)).toEqual(expect.arrayContaining(['echo-4', 'echo-5']))
