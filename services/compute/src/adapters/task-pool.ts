@@ -64,6 +64,11 @@ export class TaskPool {
   }
 
   async run (req: TaskRequest, { signal, timeoutMs = this.#o.taskTimeoutMs }: { signal?: AbortSignal, timeoutMs?: number } = {}): Promise<TaskResult> {
+    // Piscina's own maxQueue check lets tasks through while a thread is starting: bound it here
+    if (this.#pool.queueSize >= this.#o.maxQueue) {
+      this.#runs?.inc({ task: req.task, result: 'shed' })
+      throw this.#overloaded()
+    }
     const deadline = AbortSignal.timeout(timeoutMs)
     const combined = signal === undefined ? deadline : AbortSignal.any([signal, deadline])
     try {
@@ -74,7 +79,7 @@ export class TaskPool {
       const message = (err as Error).message
       if (message === 'Task queue is at limit' || message === 'No task queue available and all Workers are busy') {
         this.#runs?.inc({ task: req.task, result: 'shed' })
-        throw computeError('COMPUTE_ERR_OVERLOADED', `all ${this.#o.threads} threads are busy and ${this.#o.maxQueue} tasks are queued; retry later`)
+        throw this.#overloaded()
       }
       if (deadline.aborted) {
         this.#runs?.inc({ task: req.task, result: 'timeout' })
@@ -87,6 +92,10 @@ export class TaskPool {
       this.#runs?.inc({ task: req.task, result: 'error' })
       throw computeError('COMPUTE_ERR_TASK_FAILED', `${req.task} failed: ${message}`, err)
     }
+  }
+
+  #overloaded (): Error {
+    return computeError('COMPUTE_ERR_OVERLOADED', `all ${this.#o.threads} threads are busy and ${this.#o.maxQueue} tasks are queued; retry later`)
   }
 
   async close (): Promise<void> {
