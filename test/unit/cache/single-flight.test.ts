@@ -3,7 +3,7 @@ import { SingleFlight } from '../../../shared/src/cache/single-flight.js'
 
 function deferred<T> (): { promise: Promise<T>, resolve: (v: T) => void } {
   let resolve!: (v: T) => void
-  const promise = new Promise<T>((r) => { resolve = r })
+  const promise = new Promise<T>((_resolve) => { resolve = _resolve })
   return { promise, resolve }
 }
 
