@@ -30,8 +30,11 @@ describe('compute pool under load', () => {
       expect(h.status).toBe(200)
       health.push(h.ms)
     }
-    // generous: the event loop is free, the figure that matters is in the benchmark
-    expect(Math.max(...health)).toBeLessThan(250)
+    // generous, as other processes share the cores: a task takes ~1 s, so a loop blocked by one
+    // would show ≥ 1 s; the precise figure is in the benchmark
+    health.sort((x, y) => x - y)
+    expect(health[5]).toBeLessThan(100)
+    expect(Math.max(...health)).toBeLessThan(900)
     for (const ctl of controllers) ctl.abort()
     const answers = (await Promise.all(pending)).filter((r) => r !== undefined)
     const shed = answers.filter((r) => r.status === 503)
