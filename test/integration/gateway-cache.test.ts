@@ -135,4 +135,19 @@ describe('gateway response cache', () => {
     const authed = await get(`${gateway.url}/api/compute${path}`, { headers: { authorization: 'Bearer x' } })
     expect(authed.body.n).toBe(3)
   })
+
+  it('keeps caching in its own memory while Redis is down, and answers correctly', async () => {
+    await redis.kill()
+    const path = '/script?cc=max-age%3D60&t=redis-down'
+    const first = await get(`${gateway.url}/api/compute${path}`)
+    expect(first.status).toBe(200)
+    expect(first.body.url).toContain('t=redis-down')
+    const second = await get(`${gateway.url}/api/compute${path}`)
+    expect(second.headers['x-gateway-cache']).toBe('hit')
+    expect(second.body).toEqual(first.body)
+    expect(upstreamHits(path)).toBe(1)
+    const other = await get(`${gateway.url}/api/compute/script?cc=max-age%3D60&t=redis-down-2`)
+    expect(other.body.url).toContain('t=redis-down-2')
+    await redis.restart()
+  })
 })
