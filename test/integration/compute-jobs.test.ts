@@ -63,6 +63,22 @@ describe('async compute jobs', () => {
     expect(done.result.digest).toMatch(/^[0-9a-f]{64}$/)
   })
 
+  it('refuses jobs with 503 while Redis is down, and runs them again once it is back (empty)', async () => {
+    await redis.kill()
+    const down = await send(`${gateway.url}/api/compute/jobs`, 'POST', { task: 'primes', params: { limit: 100 } })
+    expect(down).toMatchObject({ status: 503, body: { error: 'COMPUTE_ERR_JOBS_UNAVAILABLE' }, headers: { 'retry-after': '1' } })
+    await redis.restart()
+    let id = ''
+    await waitFor(async () => {
+      const res = await send(`${gateway.url}/api/compute/jobs`, 'POST', { task: 'primes', params: { limit: 100 } })
+      id = res.body.id
+      return res.status === 202
+    }, 10_000, 'a job accepted after the restart')
+    // the consumer group vanished with the data: it is recreated and the job runs
+    await waitFor(async () => (await job(id)).status === 'done', 10_000, 'the job done after the restart')
+    expect((await job(id)).result).toEqual({ count: 25 })
+  })
+
   it('refuses bad submissions with 400 JSON and unknown jobs with 404', async () => {
     const cases: Array<[unknown, string]> = [
       [{ task: 'fibonacci', params: { n: 3 } }, 'COMPUTE_ERR_UNKNOWN_TASK'],
