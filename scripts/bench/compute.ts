@@ -7,7 +7,8 @@
  * (b) Through the gateway: req/s of compute-cache hits vs misses of a ~10 ms task, and of
  *     gateway-cache hits vs plain echo.
  *
- * Knobs (env): BENCH_DURATION_S (default 5), BENCH_CONNECTIONS (default 20), BENCH_TASKS (default 200).
+ * Knobs (env): BENCH_DURATION_S (default 5), BENCH_CONNECTIONS (default 20), BENCH_TASKS (default 120),
+ * BENCH_ROUNDS (default 3).
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -26,7 +27,9 @@ import { startLocalRedis, type LocalRedis } from '../launcher/redis.js'
 const root = resolve(import.meta.dirname, '../../..')
 const durationS = Number(process.env.BENCH_DURATION_S ?? 5)
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 20)
-const tasks = Number(process.env.BENCH_TASKS ?? 200)
+const tasks = Number(process.env.BENCH_TASKS ?? 120)
+/** Each mode of (a) runs this many times and keeps its best round: other load on the machine only ever slows a round down. */
+const rounds = Number(process.env.BENCH_ROUNDS ?? 3)
 /** ~10 ms of sieve on this machine's cores. */
 const fixedTask: TaskRequest = { task: 'primes', params: { limit: 4_000_000 } }
 
@@ -66,16 +69,20 @@ const ms = (ns: number): string => (ns / 1e6).toFixed(1)
 async function poolScaling (): Promise<Array<Record<string, string | number>>> {
   const rows: Array<Record<string, string | number>> = []
   const measure = async (label: string, run: () => Promise<void>): Promise<void> => {
-    const eld = monitorEventLoopDelay({ resolution: 1 })
-    // a timer that keeps the loop ticking, so a blocked loop shows up as delay
-    const tick = setInterval(() => {}, 1)
-    eld.enable()
-    const t0 = performance.now()
-    await run()
-    const s = (performance.now() - t0) / 1_000
-    eld.disable()
-    clearInterval(tick)
-    rows.push({ mode: label, 'tasks/s': Math.round(tasks / s), 'loop delay p99 ms': ms(eld.percentile(99)) })
+    let best = { rps: 0, p99: 0 }
+    for (let round = 0; round < rounds; round++) {
+      const eld = monitorEventLoopDelay({ resolution: 1 })
+      // a timer that keeps the loop ticking, so a blocked loop shows up as delay
+      const tick = setInterval(() => {}, 1)
+      eld.enable()
+      const t0 = performance.now()
+      await run()
+      const s = (performance.now() - t0) / 1_000
+      eld.disable()
+      clearInterval(tick)
+      if (tasks / s > best.rps) best = { rps: tasks / s, p99: eld.percentile(99) }
+    }
+    rows.push({ mode: label, 'tasks/s': Math.round(best.rps), 'loop delay p99 ms': ms(best.p99) })
   }
   await measure('inline (event loop)', async () => {
     for (let i = 0; i < tasks; i++) {
@@ -169,7 +176,7 @@ async function throughGateway (): Promise<Array<Record<string, string | number>>
 }
 
 try {
-  console.log(`compute benchmark: ${availableParallelism()} cores, Node ${process.version}, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}, ${durationS} s per load, ${connections} connections, ${tasks} tasks of primes(4e6)`)
+  console.log(`compute benchmark: ${availableParallelism()} cores, Node ${process.version}, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}, ${durationS} s per load, ${connections} connections, best of ${rounds} rounds of ${tasks} tasks of primes(4e6)`)
   console.log('(figures are only meaningful on an otherwise idle machine: compare the load average with the cores)\n')
   console.log('(a) fixed CPU task: inline vs Piscina')
   console.table(await poolScaling())

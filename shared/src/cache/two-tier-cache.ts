@@ -68,8 +68,6 @@ export interface CacheStats {
   invalidationsReceived: number
 }
 
-interface Loaded<T> extends CacheResult<T> {}
-
 /**
  * A two-tier cache any service can use: an in-process LRU (bounded by bytes) in front of Redis.
  * Identical concurrent misses in one process share one computation (single-flight); across
@@ -84,7 +82,7 @@ export class TwoTierCache<T> {
   readonly #redis: Redis | undefined
   readonly #log: Logger | undefined
   readonly #lru: LRUCache<string, CacheEntry<T>>
-  readonly #flights = new SingleFlight<Loaded<T>>()
+  readonly #flights = new SingleFlight<CacheResult<T>>()
   readonly #channel: string
   readonly #counters: { requests: Counter<'namespace' | 'outcome' | 'tier'>, errors: Counter<'namespace'> } | undefined
   #subscriber: Redis | undefined
@@ -192,7 +190,7 @@ export class TwoTierCache<T> {
     }
   }
 
-  async #load (full: string, compute: (signal: AbortSignal) => Promise<Computed<T>>, signal: AbortSignal): Promise<Loaded<T>> {
+  async #load (full: string, compute: (signal: AbortSignal) => Promise<Computed<T>>, signal: AbortSignal): Promise<CacheResult<T>> {
     const remote = await this.#redisGet(full)
     if (remote !== undefined) {
       const state = freshness(remote.entry, this.#o.clock())
@@ -207,7 +205,7 @@ export class TwoTierCache<T> {
   }
 
   /** One instance computes; the others poll Redis for its result, or take over if its lease lapses. */
-  async #computeUnderLock (full: string, compute: (signal: AbortSignal) => Promise<Computed<T>>, signal: AbortSignal): Promise<Loaded<T>> {
+  async #computeUnderLock (full: string, compute: (signal: AbortSignal) => Promise<Computed<T>>, signal: AbortSignal): Promise<CacheResult<T>> {
     if (!this.#redisUsable()) return await this.#computeAndStore(full, compute, signal)
     const lock = new RedisLock(this.#redis!, `${full}:lock`)
     const giveUpAt = this.#o.clock() + this.#o.lockWaitMs
@@ -237,7 +235,7 @@ export class TwoTierCache<T> {
     }
   }
 
-  async #freshFromRedis (full: string): Promise<Loaded<T> | undefined> {
+  async #freshFromRedis (full: string): Promise<CacheResult<T> | undefined> {
     const remote = await this.#redisGet(full)
     if (remote === undefined || freshness(remote.entry, this.#o.clock()) !== 'fresh') return undefined
     this.#lru.set(full, remote.entry, { size: remote.size })
@@ -253,7 +251,7 @@ export class TwoTierCache<T> {
     }
   }
 
-  async #computeAndStore (full: string, compute: (signal: AbortSignal) => Promise<Computed<T>>, signal: AbortSignal): Promise<Loaded<T>> {
+  async #computeAndStore (full: string, compute: (signal: AbortSignal) => Promise<Computed<T>>, signal: AbortSignal): Promise<CacheResult<T>> {
     const { value, ttlMs = this.#o.ttlMs } = await compute(signal)
     if (ttlMs <= 0) return { value, outcome: 'miss', tier: 'none', stored: false, storedAt: this.#o.clock() }
     const storedAt = await this.#store(full, value, ttlMs)
