@@ -1,12 +1,13 @@
-import { availableParallelism } from 'node:os'
 import { boolean, integer, number, type ConfigOf, type ConfigSpec } from '../../../shared/src/config.js'
+import { coresAvailable } from './adapters/cores.js'
 
 /**
  * Every compute setting, its variable and its default. Threads default to the cores this
- * process may use: more threads than cores only adds switching (the benchmark shows it).
+ * process may use (affinity and cgroup quota): more threads than cores only adds switching
+ * (the benchmark shows it).
  */
 export const computeSpec = {
-  threads: integer('COMPUTE_THREADS', availableParallelism(), { min: 1, max: 256 }),
+  threads: integer('COMPUTE_THREADS', coresAvailable(), { min: 1, max: 256 }),
   /** Tasks waiting for a thread beyond this are shed with 503 + Retry-After. */
   maxQueue: integer('COMPUTE_MAX_QUEUE', 64, { min: 0, max: 100_000 }),
   /** A request's task still running after this is cancelled (its thread is replaced); matches the gateway deadline. */

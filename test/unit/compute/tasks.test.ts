@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto'
+import { availableParallelism } from 'node:os'
 import { describe, expect, it } from 'vitest'
+import { cgroupQuota, coresAvailable } from '../../../services/compute/src/adapters/cores.js'
 import { countPrimes } from '../../../services/compute/src/core/primes.js'
 import { maxPrimesLimit, parseTask, runTask, taskKey } from '../../../services/compute/src/core/tasks.js'
 import { parseIdempotencyKey, parseSubmission, jobFromHash } from '../../../services/compute/src/jobs/job.js'
@@ -69,5 +71,24 @@ describe('compute tasks', () => {
       expect(code).toMatch(/^COMPUTE_ERR_[A-Z_]+$/)
       expect(status).toBeGreaterThanOrEqual(400)
     }
+  })
+})
+
+describe('cores available', () => {
+  it.each([
+    ['max 100000', undefined, undefined, undefined],
+    ['200000 100000', undefined, undefined, 2],
+    ['150000 100000', undefined, undefined, 1.5],
+    [undefined, '-1', '100000', undefined],
+    [undefined, '400000', '100000', 4],
+    [undefined, undefined, undefined, undefined]
+  ])('cpu.max %s / v1 %s %s → %s CPUs', (v2, q, p, expected) => {
+    expect(cgroupQuota(v2, q, p)).toBe(expected)
+  })
+
+  it('never exceeds the CPUs it may run on, nor goes below 1', () => {
+    expect(coresAvailable(() => undefined)).toBe(availableParallelism())
+    expect(coresAvailable((path) => path.endsWith('cpu.max') ? '1000 100000' : undefined)).toBe(1)
+    expect(coresAvailable((path) => path.endsWith('cpu.max') ? '100000000 100000' : undefined)).toBe(availableParallelism())
   })
 })
