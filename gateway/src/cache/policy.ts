@@ -17,12 +17,12 @@ export interface StoredResponse {
   vary: Record<string, string>
 }
 
-/** A request that asks for a fresh answer, or carries credentials, goes straight upstream. */
+/** A request that asks for a fresh answer (no-cache, no-store, max-age=0), or carries credentials, goes straight upstream. */
 export function requestBypasses (method: string, headers: IncomingHttpHeaders): boolean {
   if (method !== 'GET') return true
   if (headers.authorization !== undefined) return true
   const cc = directives(headers['cache-control'])
-  return cc.has('no-cache') || cc.has('no-store') || /(^|,)\s*no-cache\s*(,|$)/i.test(String(headers.pragma ?? ''))
+  return cc.has('no-cache') || cc.has('no-store') || cc.get('max-age') === '0' || /(^|,)\s*no-cache\s*(,|$)/i.test(String(headers.pragma ?? ''))
 }
 
 /**

@@ -32,6 +32,8 @@ describe('gateway cache policy', () => {
     expect(requestBypasses('GET', { 'cache-control': 'no-cache' })).toBe(true)
     expect(requestBypasses('GET', { 'cache-control': 'no-store' })).toBe(true)
     expect(requestBypasses('GET', { pragma: 'no-cache' })).toBe(true)
+    expect(requestBypasses('GET', { 'cache-control': 'max-age=0' })).toBe(true)
+    expect(requestBypasses('GET', { 'cache-control': 'max-age=10' })).toBe(false)
   })
 
   it('sorts query pairs but never merges different queries', () => {
