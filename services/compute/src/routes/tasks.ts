@@ -36,7 +36,14 @@ async function answer (req: TaskRequest, request: FastifyRequest, reply: Fastify
   const gone = new AbortController()
   reply.raw.on('close', () => { if (!reply.raw.writableFinished) gone.abort(new Error('client closed the connection')) })
   const started = process.hrtime.bigint()
-  const result = await deps.cache.wrap(taskKey(req), async (signal) => ({ value: await deps.pool.run(req, { signal }) }), { signal: gone.signal })
+  let result
+  try {
+    result = await deps.cache.wrap(taskKey(req), async (signal) => ({ value: await deps.pool.run(req, { signal }) }), { signal: gone.signal })
+  } catch (err) {
+    // nobody to answer: no error to log, just the nginx-style status for the access metrics
+    if (gone.signal.aborted) return await reply.code(499).send()
+    throw err
+  }
   void reply
     .header('x-cache', result.outcome)
     .header('x-cache-tier', result.tier)
