@@ -107,6 +107,15 @@ export const topology = {
       routing: 'leader',
       // a write waits up to KV_WRITE_TIMEOUT_MS for its quorum, plus a follower's wait for a leader
       tryTimeoutMs: 5_000
+    },
+    compute: {
+      entry: 'services/compute/src/server.ts',
+      instances: 2,
+      scalable: true,
+      balancer: 'least-outstanding',
+      // a miss may run a sieve of 50 M (~0.5 s) or 10 M hash rounds (~10 s): longer than the default try
+      tryTimeoutMs: 10_000,
+      cacheable: true
     }
   }
 } as const satisfies Topology

@@ -4,6 +4,7 @@ import { createApp } from '../../shared/src/service/create-app.js'
 import type { Logger } from '../../shared/src/logger.js'
 import { RegistryWatcher } from '../../shared/src/registry/watcher.js'
 import type { Topology } from '../../topology.js'
+import { ResponseCache } from './cache/response-cache.js'
 import type { GatewayConfig } from './config.js'
 import { GatewayMetrics, noMetrics } from './metrics.js'
 import { proxy, type ProxyDeps } from './proxy/forward.js'
@@ -72,7 +73,10 @@ export function buildGateway (config: GatewayConfig, topology: Topology, log: Lo
       }
     }
   })
-  late.deps = { router, budget, metrics: config.metricsEnabled ? new GatewayMetrics(app.metricsRegistry) : noMetrics, config, log, instanceId: config.instanceId, traffic, events }
+  const responseCache = config.cacheEnabled
+    ? new ResponseCache({ redisUrl: config.redisUrl, prefix: config.keyPrefix, localMaxBytes: config.cacheLocalBytes, maxBodyBytes: config.cacheMaxBodyBytes, maxTtlMs: config.cacheMaxTtlMs, log, ...(config.metricsEnabled ? { metrics: app.metricsRegistry } : {}) })
+    : undefined
+  late.deps = { router, budget, metrics: config.metricsEnabled ? new GatewayMetrics(app.metricsRegistry) : noMetrics, config, log, instanceId: config.instanceId, traffic, events, responseCache }
   registerAdminRoutes(app, router, traffic)
   registerDashboard(app, router, traffic, events)
 
@@ -83,6 +87,7 @@ export function buildGateway (config: GatewayConfig, topology: Topology, log: Lo
     start: async () => {
       await events.start()
       await watcher.start()
+      await responseCache?.start()
       router.apply(watcher.snapshot)
       health.start()
     },
@@ -92,6 +97,7 @@ export function buildGateway (config: GatewayConfig, topology: Topology, log: Lo
       await watcher.stop()
       await events.stop()
       await router.close()
+      await responseCache?.close()
     }
   }
 }

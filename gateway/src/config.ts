@@ -1,4 +1,5 @@
 import { boolean, commonSpec, integer, number, string, type ConfigOf, type ConfigSpec } from '../../shared/src/config.js'
+import { responseCacheSpec } from './cache/config.js'
 
 /** Every gateway setting, its variable and its default. README's configuration table mirrors this. */
 export const gatewaySpec = {
@@ -25,7 +26,8 @@ export const gatewaySpec = {
   /** The services /readyz waits for; empty = every service of the topology. */
   requiredServices: string('NINES_SERVICES', '', { pattern: /^[a-z0-9,-]*$/ }),
   metricsEnabled: boolean('GW_METRICS', true),
-  upstreamConnections: integer('GW_UPSTREAM_CONNECTIONS', 128, { min: 1, max: 10_000 })
+  upstreamConnections: integer('GW_UPSTREAM_CONNECTIONS', 128, { min: 1, max: 10_000 }),
+  ...responseCacheSpec
 } satisfies ConfigSpec
 
 export type GatewayConfig = ConfigOf<typeof gatewaySpec>

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { ClusterError, clusterError, toEnvelope } from '../../../shared/src/errors.js'
 import { requestIdFrom } from '../../../shared/src/service/create-app.js'
+import type { ResponseCache } from '../cache/response-cache.js'
 import type { Logger } from '../../../shared/src/logger.js'
 import type { GatewayConfig } from '../config.js'
 import type { ProxyMetrics } from '../metrics.js'
@@ -28,6 +29,8 @@ export interface ProxyDeps {
   traffic: Traffic
   events: Pick<EventLog, 'emit'>
   now?: () => number
+  /** Serves GETs of `cacheable` services from the response cache (gateway/src/cache). */
+  responseCache?: ResponseCache
 }
 
 const clientGone = Object.assign(new Error('client closed the connection'), { code: 'CLIENT_GONE' })
@@ -57,6 +60,11 @@ async function forward (req: IncomingMessage, res: ServerResponse, requestId: st
   const pool = deps.router.service(target.service)
   if (pool === undefined) throw clusterError('GW_ERR_UNKNOWN_SERVICE', `unknown service "${target.service}"`)
   const spec = deps.router.spec(target.service)
+  if (spec?.cacheable === true && method === 'GET' && deps.responseCache !== undefined) {
+    const uncached = { ...deps, responseCache: undefined }
+    await deps.responseCache.serve(req, res, requestId, target, async () => { await forward(req, res, requestId, uncached) })
+    return
+  }
   const body = await prepareBody(req, deps.config.bodyLimitBytes, deps.config.replayLimitBytes)
   const role = spec?.routing === 'leader' && needsLeader(method, target.path) ? 'leader' : undefined
   const headers = upstreamHeaders(req.headers, { clientIp: req.socket.remoteAddress ?? '', requestId, host: req.headers.host })

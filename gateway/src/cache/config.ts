@@ -1,0 +1,11 @@
+import { boolean, integer, type ConfigSpec } from '../../../shared/src/config.js'
+
+/** Settings of the gateway response cache; part of the gateway's spec. */
+export const responseCacheSpec = {
+  cacheEnabled: boolean('GW_CACHE', true),
+  cacheLocalBytes: integer('GW_CACHE_LOCAL_BYTES', 32 * 1024 * 1024, { min: 1024, max: 4 * 1024 * 1024 * 1024 }),
+  /** Larger responses are passed through, never stored. */
+  cacheMaxBodyBytes: integer('GW_CACHE_MAX_BODY_BYTES', 256 * 1024, { min: 0, max: 64 * 1024 * 1024 }),
+  /** Upper bound on any `max-age` the upstream asks for. */
+  cacheMaxTtlMs: integer('GW_CACHE_MAX_TTL_MS', 300_000, { min: 1, max: 86_400_000 })
+} satisfies ConfigSpec
