@@ -100,7 +100,7 @@ try {
     ...(maxFaults !== undefined ? { maxFaults: num(maxFaults, '--max-faults', 1_000, 0, 10_000) } : {}),
     redisRestart: parsed['no-redis'] !== true,
     faults: parsed['no-faults'] !== true,
-    timeoutMs: num(parsed['timeout-ms'], '--timeout-ms', 5_000, 100, 120_000),
+    timeoutMs: num(parsed['timeout-ms'], '--timeout-ms', 11_000, 100, 120_000),
     keyCount: num(parsed.keys, '--keys', 16, 1, 10_000),
     prefix: parsed.prefix ?? env.NINES_PREFIX ?? 'nines',
     command,

@@ -10,8 +10,6 @@ export interface OpenLoopOptions {
   gatewayUrl: string
   plans: readonly LoadPlan[]
   durationMs: number
-  /** A request with no answer after this long is a timeout (outcome unknown). @default 5_000 */
-  timeoutMs?: number
   /** Requests in flight at once, all workloads together; past it an arrival fails as `client saturated`. @default 2_000 */
   maxInflight?: number
   seed: number
@@ -36,7 +34,11 @@ export class OpenLoopClient {
   #seq = 0
   #inflight = 0
 
-  constructor (gatewayUrl: string, clock: () => number, timeoutMs = 5_000, connections = 512) {
+  /**
+   * `timeoutMs`: a request with no answer after this long is a timeout (outcome unknown). Just
+   * over the gateway's own deadline (GW_DEADLINE_MS, 10 s), so the gateway's verdict comes first.
+   */
+  constructor (gatewayUrl: string, clock: () => number, timeoutMs = 11_000, connections = 512) {
     this.#pool = new Pool(gatewayUrl, { connections, keepAliveTimeout: 10_000, headersTimeout: timeoutMs + 1_000, bodyTimeout: timeoutMs + 1_000 })
     this.#timeoutMs = timeoutMs
     this.#clock = clock

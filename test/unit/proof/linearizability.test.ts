@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { checkHistory, checkKey, describeViolation, type RegisterOp } from '../../../scripts/chaos/core/linearizability.js'
+import { checkHistory, checkKey, describeViolation, narrowUnknown, type RegisterOp } from '../../../scripts/chaos/core/linearizability.js'
 
 let nextId = 0
 const w = (value: string, invoke: number, complete?: number, key = 'k'): RegisterOp => ({ id: nextId++, key, kind: 'write', value, invoke, complete })
@@ -106,5 +106,29 @@ describe('linearizability (Wing–Gong/Lowe over a register)', () => {
     const started = Date.now()
     expect(checkKey('k', h).result).toBe('linearizable')
     expect(Date.now() - started).toBeLessThan(5_000)
+  })
+
+  it('narrows unknown operations: a write seen by a read completes by then, unobserved ones go', () => {
+    const seenLater = w('b', 10)
+    const unseen = w('c', 11)
+    const unseenDelete = d(12)
+    const h = [w('a', 0, 1), seenLater, unseen, unseenDelete, r('b', 20, 30), r('b', 40, 50)]
+    const narrowed = narrowUnknown(h)
+    expect(narrowed.find((op) => op.id === seenLater.id)?.complete).toBe(30)
+    expect(narrowed.some((op) => op.id === unseen.id || op.id === unseenDelete.id)).toBe(false)
+    // kept when something could depend on them
+    expect(narrowUnknown([w('c', 11), d(20, 21, true)]).length).toBe(2)
+    expect(narrowUnknown([w('a', 0, 1), d(5), r(null, 6, 7)]).length).toBe(3)
+  })
+
+  it('falls back to ignoring what deletes answered when the strict search is too large, and says so', () => {
+    // many concurrent unknown writes nobody read, kept alive by a later delete that found the key
+    const h: RegisterOp[] = [w('a', 0, 1)]
+    for (let i = 0; i < 16; i++) h.push(w(`u${i}`, 2 + i))
+    h.push(r('a', 3, 4), d(100, 101, true), r(null, 102, 103))
+    const v = checkKey('k', h, { maxSteps: 12 })
+    expect(checkKey('k', h).result).toBe('linearizable')
+    expect(v).toMatchObject({ result: 'linearizable', relaxedDeletes: true })
+    expect(checkKey('k', [...h, r('zz', 104, 105)], { maxSteps: 12 }).result).toBe('violation')
   })
 })
