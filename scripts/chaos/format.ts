@@ -46,7 +46,7 @@ function failoverRows (report: ChaosReport): string[][] {
 const failoverHeader = ['failover', 'samples', 'missing', 'p50', 'p99', 'note']
 
 function faultRows (report: ChaosReport): string[][] {
-  return report.faults.map((f) => [`${(f.atMs / 1_000).toFixed(1)} s`, f.kind, f.target ?? f.service ?? '', f.skipped !== undefined ? `skipped: ${f.skipped}` : f.endMs > f.atMs + 1 ? `${Math.round(f.endMs - f.atMs)} ms` : ''])
+  return report.faults.map((f) => [`${(f.atMs / 1_000).toFixed(1)} s`, f.kind, f.target ?? f.service ?? '', f.skipped !== undefined ? `skipped: ${f.skipped}` : f.kind === 'freeze' || f.kind === 'restart' || f.kind === 'redis-restart' ? `${Math.round(f.endMs - f.atMs)} ms` : ''])
 }
 
 export function formatConsole (report: ChaosReport): string {
