@@ -38,7 +38,8 @@ function failoverRow (name: string, s: FailoverStat): string[] {
 
 function failoverRows (report: ChaosReport): string[][] {
   return [
-    failoverRow('hot-warm takeover (kill → other instance hot)', report.failover.hotWarmTakeover),
+    failoverRow('hot-warm takeover (kill → first output of the new hot at the sink)', report.failover.hotWarmTakeover),
+    failoverRow('hot-warm role change (kill → other instance hot in the registry)', report.failover.hotWarmRoleChange),
     failoverRow('kv-leader election (kill → first acked write)', report.failover.kvLeaderElection),
     failoverRow('gateway ejection (kill → last failed request)', report.failover.gatewayEjection)
   ]

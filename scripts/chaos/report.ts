@@ -51,7 +51,7 @@ export interface ChaosReport {
   /** The GET requests of every workload together. */
   idempotent: Rollup
   faults: FaultEvent[]
-  failover: { hotWarmTakeover: FailoverStat, kvLeaderElection: FailoverStat, gatewayEjection: FailoverStat }
+  failover: { hotWarmTakeover: FailoverStat, hotWarmRoleChange: FailoverStat, kvLeaderElection: FailoverStat, gatewayEjection: FailoverStat }
   invariants: InvariantReport[]
   /** False when an invariant was violated or could not be checked for an error. */
   ok: boolean
@@ -67,7 +67,10 @@ export interface ReportInput {
   workloads: ReadonlyArray<{ workload: Workload, rate: number }>
   records: readonly OpRecord[]
   faults: readonly FaultEvent[]
+  /** Kill of the hot → first output of the new epoch accepted at the sink. */
   takeovers: { samples: number[], missing: number }
+  /** Kill of the hot → another instance `hot` in the registry. */
+  roleChanges: { samples: number[], missing: number }
   invariants: InvariantReport[]
 }
 
@@ -97,7 +100,8 @@ export function buildReport (input: ReportInput): ChaosReport {
     idempotent: rollup(load.filter((r) => r.idempotent)),
     faults: [...input.faults],
     failover: {
-      hotWarmTakeover: failoverStat(input.takeovers, hasKill('kill-hot') ? undefined : 'no kill of the hot-warm hot in this run'),
+      hotWarmTakeover: failoverStat(input.takeovers, hasKill('kill-hot') ? (input.takeovers.samples.length + input.takeovers.missing === 0 ? 'the sink\'s stats were not readable' : undefined) : 'no kill of the hot-warm hot in this run'),
+      hotWarmRoleChange: failoverStat(input.roleChanges, hasKill('kill-hot') ? undefined : 'no kill of the hot-warm hot in this run'),
       kvLeaderElection: failoverStat(leaderElectionTimes(input.faults, kvLeader), hasKill('kill-leader') ? undefined : 'no kill of the kv-leader leader in this run'),
       gatewayEjection: failoverStat(ejectionTimes(input.faults, (s) => statelessOf.get(s)), input.faults.some((f) => f.kind === 'kill' && f.skipped === undefined && statelessOf.has(f.service ?? '')) ? undefined : 'no kill of a stateless instance under load in this run')
     },

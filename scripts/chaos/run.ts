@@ -2,12 +2,11 @@ import { performance } from 'node:perf_hooks'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { ControlClient, fetchRegistry, servicesPresent, type ClusterInfo } from './adapters/cluster.js'
 import { verifyPairsIfAvailable } from './adapters/verify-pairs.js'
-import type { FaultEvent } from './core/analysis.js'
 import { registerOps, type OpRecord } from './core/history.js'
 import { checkHistory, describeViolation } from './core/linearizability.js'
 import { planFaults } from './core/schedule.js'
 import { checkStaleReads, describeStaleRead } from './core/stale-reads.js'
-import { runFaults } from './faults.js'
+import { runFaults, type FaultRunResult } from './faults.js'
 import { OpenLoopClient } from './open-loop.js'
 import { buildReport, type ChaosReport, type InvariantReport } from './report.js'
 import { chaosWorkloads, type Workload } from './workloads.js'
@@ -75,7 +74,7 @@ export async function runChaos (opts: ChaosOptions): Promise<ChaosOutcome> {
   const t0 = performance.now()
   const clock = (): number => performance.now() - t0
   const client = new OpenLoopClient(opts.cluster.gatewayUrl, clock, opts.timeoutMs ?? 11_000)
-  let faultResult = { events: [] as FaultEvent[], takeovers: [] as number[], takeoversMissing: 0 }
+  let faultResult: FaultRunResult = { events: [], takeovers: [], takeoversMissing: 0, roleChanges: [], roleChangesMissing: 0 }
   try {
     const [, faults] = await Promise.all([
       client.run({ gatewayUrl: opts.cluster.gatewayUrl, plans: active, durationMs, seed: opts.seed, clock }),
@@ -99,6 +98,7 @@ export async function runChaos (opts: ChaosOptions): Promise<ChaosOutcome> {
     records: client.records,
     faults: faultResult.events,
     takeovers: { samples: faultResult.takeovers, missing: faultResult.takeoversMissing },
+    roleChanges: { samples: faultResult.roleChanges, missing: faultResult.roleChangesMissing },
     invariants
   })
   return { report, records: client.records }

@@ -26,6 +26,7 @@ describe('chaos report', () => {
     records: records(),
     faults: [{ kind: 'kill', service: 'echo', target: 'echo-2', atMs: 49_990, endMs: 49_990 }],
     takeovers: { samples: [], missing: 0 },
+    roleChanges: { samples: [], missing: 0 },
     invariants: [{ name: 'kv-leader: linearizable', status: 'skipped', detail: 'skipped: service not in the cluster' }]
   })
 
@@ -55,7 +56,7 @@ describe('chaos report', () => {
   })
 
   function reportInputFailing (): Parameters<typeof buildReport>[0] {
-    return { startedAt: new Date(), command: '', seed: 1, durationS: 1, gatewayUrl: 'x', present: new Set(), workloads: [], records: [], faults: [], takeovers: { samples: [], missing: 0 }, invariants: [{ name: 'x', status: 'violated', detail: '' }] }
+    return { startedAt: new Date(), command: '', seed: 1, durationS: 1, gatewayUrl: 'x', present: new Set(), workloads: [], records: [], faults: [], takeovers: { samples: [], missing: 0 }, roleChanges: { samples: [], missing: 0 }, invariants: [{ name: 'x', status: 'violated', detail: '' }] }
   }
 })
 
