@@ -35,7 +35,10 @@ export async function verifyPairsIfAvailable (redisUrl: string | undefined, pref
   const redis = createRedis(redisUrl, undefined, { enableOfflineQueue: true })
   try {
     const report = await run(redis, prefix, waitMs)
-    const bad = report.pairs.filter((p) => p.ok === false).map((p) => `${String(p.pair)}: missing ${String(p.missing)}, conflicts ${String(p.conflicts)}, duplicates stored ${String(p.duplicatesStored)}`)
+    const bad = report.pairs.filter((p) => p.ok === false).map((p) => {
+      const examples = Array.isArray(p.examples) && p.examples.length > 0 ? ` (e.g. ${p.examples.slice(0, 5).map(String).join(', ')})` : ''
+      return `${String(p.pair)}: missing ${String(p.missing)}, wrong ${String(p.wrong ?? 0)}, extra ${String(p.extra ?? 0)}, conflicts ${String(p.conflicts)}, duplicates stored ${String(p.duplicatesStored)}${examples}`
+    })
     const summary = report.pairs.map((p) => `${String(p.pair)} ${String(p.inputs)} inputs / ${String(p.outputs)} outputs`).join('; ')
     return { status: report.ok ? 'ok' : 'violated', detail: report.ok ? `every input has exactly one output, no conflicts (${summary})` : bad.join('; '), pairs: report.pairs }
   } catch (err) {
