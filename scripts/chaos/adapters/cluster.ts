@@ -36,8 +36,11 @@ export function resolveCluster (flags: ClusterFlags, env: NodeJS.ProcessEnv = pr
 }
 
 export function assertLoopback (url: string): void {
-  const host = new URL(url).hostname.replace(/^\[|\]$/g, '')
-  if (!(host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host))) {
+  // every host of the authority: redis+sentinel:// URLs list several, comma-separated
+  const authority = /^[a-z][a-z0-9+.-]*:\/\/(?:[^@/]*@)?([^/?#]*)/i.exec(url)?.[1] ?? ''
+  const hosts = authority.split(',').map((h) => h.startsWith('[') ? h.slice(1, h.indexOf(']')) : h.replace(/:\d*$/, ''))
+  const loopback = (host: string): boolean => host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host)
+  if (hosts.length === 0 || !hosts.every(loopback)) {
     throw new Error(`refusing to target ${url}: load and chaos only ever go to loopback (127.0.0.0/8, localhost, ::1)`)
   }
 }

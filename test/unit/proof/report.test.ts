@@ -87,3 +87,11 @@ describe('workloads', () => {
     expect(() => parseRates('echo=-1')).toThrow(/bad rate/)
   })
 })
+
+describe('loopback only', () => {
+  it('accepts loopback targets, Sentinel lists included, and refuses anything else', async () => {
+    const { assertLoopback } = await import('../../../scripts/chaos/adapters/cluster.js')
+    for (const ok of ['http://127.0.0.1:8080', 'http://localhost:1/x', 'http://[::1]:8080', 'redis://127.0.0.1:6379', 'redis+sentinel://:pw@127.0.0.1:26379,127.0.0.2:26380/mymaster']) expect(() => assertLoopback(ok), ok).not.toThrow()
+    for (const bad of ['http://10.1.2.3:8080', 'http://example.com', 'redis+sentinel://127.0.0.1:26379,10.0.0.1:26379/m', 'http://127.0.0.1.evil.com/']) expect(() => assertLoopback(bad), bad).toThrow(/loopback/)
+  })
+})
