@@ -1,0 +1,103 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { freePort } from '../../scripts/launcher/ports.js'
+import type { ChaosReport } from '../../scripts/chaos/report.js'
+import { projectRoot } from '../../shared/testing/cluster.js'
+import { waitFor } from '../../shared/testing/load.js'
+import { killAll, spawnNode, type SpawnedNode } from '../../shared/testing/processes.js'
+import { topology } from '../../topology.js'
+
+/**
+ * A short chaos run against a real local cluster: the launcher started here with every service
+ * of the topology (or CHAOS_TEST_SERVICES), the chaos CLI as a user runs it, and the report it
+ * writes. Services not in the cluster skip themselves, so this holds with only echo and keeps
+ * holding as services join the topology.
+ */
+const services = (process.env.CHAOS_TEST_SERVICES ?? Object.keys(topology.services).join(',')).split(',').filter(Boolean)
+const durationS = 45
+
+let launcher: SpawnedNode
+let stateDir: string
+let outDir: string
+
+beforeAll(async () => {
+  const [port, cport] = await Promise.all([freePort(), freePort()])
+  stateDir = mkdtempSync(join(tmpdir(), 'nines-chaos-'))
+  outDir = join(stateDir, 'reports')
+  launcher = spawnNode(resolve(projectRoot, 'dist/scripts/launcher/main.js'), { REGISTRY_TTL_MS: '1500', REGISTRY_HEARTBEAT_MS: '250', NINES_PREFIX: 'chaos-test' },
+    ['--only', services.join(','), '--port', String(port), '--control-port', String(cport), '--state-dir', stateDir])
+  await waitFor(() => launcher.lines.some((l) => l.includes('cluster ready')), 30_000, 'the launcher reports the cluster ready')
+})
+
+afterAll(async () => {
+  await launcher?.stop(10_000)
+  killAll()
+  rmSync(stateDir, { recursive: true, force: true })
+})
+
+function run (script: string, args: string[]): SpawnedNode {
+  return spawnNode(resolve(projectRoot, script), { NINES_PREFIX: 'chaos-test' }, ['--state-dir', stateDir, '--out', outDir, ...args])
+}
+
+describe('npm run load', () => {
+  it('runs every scenario whose service is in the cluster and skips the others, with a JSON report', async () => {
+    const load = run('dist/scripts/load/main.js', ['--duration', '1', '--connections', '10', '--scenario', 'echo-direct,echo,kv-leader-mix,kv-quorum-mix'])
+    expect(await load.exited).toBe(0)
+    const file = readdirSync(outDir).find((f) => f.startsWith('load-') && f.endsWith('.json'))!
+    const report = JSON.parse(readFileSync(join(outDir, file), 'utf8')) as { scenarios: Array<{ scenario: string, status: string, reason?: string, requests?: number, non2xx?: number }> }
+    const echo = report.scenarios.find((s) => s.scenario === 'echo')!
+    expect(echo.status).toBe('ran')
+    expect(echo.requests).toBeGreaterThan(0)
+    expect(echo.non2xx).toBe(0)
+    for (const s of report.scenarios) {
+      const service = s.scenario.replace(/-(mix|direct)$/, '')
+      if (!services.includes(service)) expect(s).toMatchObject({ status: 'skipped', reason: 'skipped: service not in the cluster' })
+    }
+  }, 30_000)
+})
+
+describe('npm run chaos (short run)', () => {
+  it(`holds every invariant and ≥ 99.9% success for idempotent workloads over ${durationS} s of faults`, async () => {
+    const chaos = run('dist/scripts/chaos/main.js', ['--duration', String(durationS), '--seed', '11', '--mean-gap-ms', '5000', '--freeze-ms', '2000-3000', '--rate-scale', '0.5'])
+    const code = await chaos.exited
+    const json = readdirSync(outDir).find((f) => f.startsWith('chaos-') && f.endsWith('.json'))
+    expect(json, chaos.lines.slice(-40).join('\n')).toBeDefined()
+    const report = JSON.parse(readFileSync(join(outDir, json!), 'utf8')) as ChaosReport
+    const summary = chaos.lines.slice(-40).join('\n')
+
+    expect(code, summary).toBe(0)
+    expect(report.ok, summary).toBe(true)
+    for (const inv of report.invariants) expect(['ok', 'skipped', 'inconclusive', 'not available'], `${inv.name}: ${inv.detail}`).toContain(inv.status)
+
+    const ran = report.workloads.filter((w) => w.status === 'ran')
+    expect(ran.map((w) => w.name)).toContain('echo')
+    for (const w of report.workloads) if (!services.includes(w.service)) expect(w.reason).toBe('skipped: service not in the cluster')
+    for (const w of ran.filter((x) => x.idempotent)) {
+      expect(w.requests, w.name).toBeGreaterThan(100)
+      expect(w.ok / w.requests, `${w.name}: ${w.nines}, failures ${JSON.stringify(w.failuresByCause)}`).toBeGreaterThanOrEqual(0.999)
+    }
+    expect(report.faults.filter((f) => f.skipped === undefined).length, JSON.stringify(report.faults)).toBeGreaterThanOrEqual(4)
+    expect(report.faults.some((f) => f.kind === 'redis-restart' && f.skipped === undefined)).toBe(true)
+    expect(readdirSync(outDir).some((f) => f.startsWith('chaos-') && f.endsWith('.md'))).toBe(true)
+
+    // no process was left frozen by the run
+    const { controlUrl } = JSON.parse(readFileSync(join(stateDir, 'cluster.json'), 'utf8')) as { controlUrl: string }
+    const { instances } = await (await fetch(`${controlUrl}/instances`)).json() as { instances: Array<{ id: string, state: string }> }
+    expect(instances.filter((i) => i.state === 'frozen')).toEqual([])
+  }, 90_000)
+
+  it('exits 2 with a clear message when the gateway cannot be reached', async () => {
+    const port = await freePort()
+    const chaos = spawnNode(resolve(projectRoot, 'dist/scripts/chaos/main.js'), {}, ['--gateway', `http://127.0.0.1:${port}`, '--state-dir', join(stateDir, 'none'), '--duration', '5'])
+    expect(await chaos.exited).toBe(2)
+    expect(chaos.lines.join('\n')).toContain('could not run against')
+  })
+
+  it('refuses a target off loopback', async () => {
+    const chaos = spawnNode(resolve(projectRoot, 'dist/scripts/chaos/main.js'), {}, ['--gateway', 'http://10.1.2.3:8080', '--duration', '5'])
+    expect(await chaos.exited).toBe(2)
+    expect(chaos.lines.join('\n')).toContain('loopback')
+  })
+})

@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest'
+import { ejectionTimes, failuresByCause, leaderElectionTimes, longestFailureWindow, percentile, type FaultEvent } from '../../../scripts/chaos/core/analysis.js'
+import { registerOps, type OpRecord } from '../../../scripts/chaos/core/history.js'
+
+let seq = 0
+function op (intended: number, outcome: 'ok' | 'fail', extra: Partial<OpRecord> = {}): OpRecord {
+  return { seq: seq++, workload: 'echo', kind: 'request', idempotent: true, intended, invoke: intended, complete: intended + 5, outcome, phase: 'load', ...(outcome === 'fail' ? { cause: 'timeout' } : {}), ...extra }
+}
+
+describe('history analysis', () => {
+  it('finds the longest run of consecutive failures by duration', () => {
+    const records = [op(0, 'ok'), op(10, 'fail'), op(20, 'fail'), op(30, 'ok'), op(40, 'fail', { complete: 140 }), op(50, 'ok')]
+    expect(longestFailureWindow(records)).toEqual({ count: 1, durationMs: 100, startMs: 40 })
+    expect(longestFailureWindow([op(0, 'ok')])).toBeUndefined()
+  })
+
+  it('counts failures by cause', () => {
+    const records = [op(0, 'fail', { cause: 'http 503 GW_ERR_NO_UPSTREAM' }), op(1, 'fail', { cause: 'timeout' }), op(2, 'fail', { cause: 'timeout' }), op(3, 'ok')]
+    expect(failuresByCause(records)).toEqual([{ cause: 'timeout', count: 2 }, { cause: 'http 503 GW_ERR_NO_UPSTREAM', count: 1 }])
+  })
+
+  it('takes nearest-rank percentiles', () => {
+    expect(percentile([5, 1, 3, 2, 4], 50)).toBe(3)
+    expect(percentile([5, 1, 3, 2, 4], 99)).toBe(5)
+    expect(percentile([], 50)).toBeUndefined()
+  })
+
+  it('measures a leader election from the kill to the first acknowledged write sent after it', () => {
+    const faults: FaultEvent[] = [{ kind: 'kill-leader', service: 'kv-leader', target: 'kv-leader-1', atMs: 1_000, endMs: 1_000 }, { kind: 'kill-leader', atMs: 50_000, endMs: 50_000 }]
+    const records = [
+      op(900, 'ok', { kind: 'write', complete: 1_100 }), // sent before the kill: does not count
+      op(1_010, 'fail', { kind: 'write', complete: 1_200 }),
+      op(1_020, 'ok', { kind: 'write', complete: 1_450 }),
+      op(1_030, 'ok', { kind: 'write', complete: 1_400 })
+    ]
+    expect(leaderElectionTimes(faults, records)).toEqual({ samples: [400], missing: 1 })
+  })
+
+  it('measures gateway ejection as kill to last failed request, 0 when none failed', () => {
+    const faults: FaultEvent[] = [
+      { kind: 'kill', service: 'echo', atMs: 1_000, endMs: 1_000 },
+      { kind: 'kill', service: 'echo', atMs: 5_000, endMs: 5_000 },
+      { kind: 'kill', service: 'sink', atMs: 8_000, endMs: 8_000 }
+    ]
+    const records = [op(1_100, 'fail', { complete: 1_300 }), op(1_200, 'fail', { complete: 1_250 }), op(5_500, 'ok')]
+    expect(ejectionTimes(faults, (s) => s === 'echo' ? records : undefined)).toEqual({ samples: [300, 0], missing: 0 })
+  })
+
+  it('turns key-value records into register operations, failed writes as unknown outcome', () => {
+    const base = { workload: 'kv-leader', idempotent: false, intended: 0, invoke: 0, complete: 5, phase: 'load' as const }
+    const ops = registerOps([
+      { ...base, seq: 1, kind: 'write', key: 'k', value: 'a', outcome: 'ok' },
+      { ...base, seq: 2, kind: 'write', key: 'k', value: 'b', outcome: 'fail', cause: 'timeout' },
+      { ...base, seq: 3, kind: 'read', key: 'k', output: 'a', outcome: 'ok' },
+      { ...base, seq: 4, kind: 'read', key: 'k', outcome: 'fail' },
+      { ...base, seq: 5, kind: 'delete', key: 'k', found: true, outcome: 'ok' },
+      { ...base, seq: 6, kind: 'write', key: 'k', value: 'c', outcome: 'fail', invoke: undefined }
+    ])
+    expect(ops).toEqual([
+      { id: 1, key: 'k', invoke: 0, complete: 5, kind: 'write', value: 'a' },
+      { id: 2, key: 'k', invoke: 0, complete: undefined, kind: 'write', value: 'b' },
+      { id: 3, key: 'k', invoke: 0, complete: 5, kind: 'read', output: 'a' },
+      { id: 5, key: 'k', invoke: 0, complete: 5, kind: 'delete', found: true }
+    ])
+  })
+})
