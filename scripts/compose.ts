@@ -48,7 +48,7 @@ function sentinelServices (): string[] {
   const lines = [
     '  redis-replica:',
     '    image: redis:7-alpine',
-    '    command: ["redis-server", "--replicaof", "redis", "6379", "--appendonly", "yes", "--appendfsync", "everysec", "--repl-diskless-sync-delay", "0"]',
+    '    command: ["redis-server", "--replicaof", "redis", "6379", "--appendonly", "yes", "--appendfsync", "always", "--repl-diskless-sync-delay", "0"]',
     '    profiles: ["sentinel"]',
     '    volumes:',
     '      - redis-replica-data:/data',
@@ -94,7 +94,7 @@ export function renderCompose (t: Topology): string {
   const lines: string[] = [header, 'services:',
     '  redis:',
     '    image: redis:7-alpine',
-    '    command: ["redis-server", "--appendonly", "yes", "--appendfsync", "everysec"]',
+    '    command: ["redis-server", "--appendonly", "yes", "--appendfsync", "always"]',
     '    volumes:',
     '      - redis-data:/data',
     '    healthcheck:',

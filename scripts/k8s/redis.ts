@@ -33,7 +33,7 @@ for i in 0 1 2; do
   MASTER=$(redis-cli -h redis-sentinel-$i.redis-sentinel -p 26379 --raw sentinel get-master-addr-by-name ${masterName} 2>/dev/null | head -n 1 || true)
   [ -n "$MASTER" ] && break
 done
-ARGS="--appendonly yes --appendfsync everysec --dir /data --replica-announce-ip $ME --repl-diskless-sync-delay 0"
+ARGS="--appendonly yes --appendfsync always --dir /data --replica-announce-ip $ME --repl-diskless-sync-delay 0"
 if [ -z "$MASTER" ] && [ "$POD_NAME" = "redis-0" ]; then
   exec redis-server $ARGS
 fi

@@ -10,6 +10,7 @@ import { Supervisor } from './supervisor.js'
 import { Autoscaler } from './autoscale/autoscaler.js'
 import { autoscalePolicies } from './autoscale/config.js'
 import { createRedis } from '../../shared/src/redis.js'
+import { waitUntilReady } from './readiness.js'
 import { publishEvent } from '../../shared/src/events.js'
 import { freePort } from './ports.js'
 
@@ -95,6 +96,8 @@ process.on('SIGINT', () => { void shutdown('SIGINT') })
 process.on('SIGTERM', () => { void shutdown('SIGTERM') })
 
 await Promise.all(plans.map(async (plan) => await supervisor.add(plan)))
+const readiness = await waitUntilReady(`http://127.0.0.1:${gatewayPort}/readyz`, 15_000)
+if (readiness !== 'ready') print('launcher', `warn: the gateway is not ready yet: ${readiness}`)
 const controlUrl = await control.listen({ host: '127.0.0.1', port: controlPort })
 const gatewayUrl = `http://127.0.0.1:${gatewayPort}`
 writeFileSync(join(stateDir, 'cluster.json'), JSON.stringify({ gatewayUrl, controlUrl, redisUrl, redisPid: redis?.pid(), launcherPid: process.pid }, null, 2))

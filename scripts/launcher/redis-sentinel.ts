@@ -124,7 +124,7 @@ export async function startSentinelRedis (opts: SentinelRedisOptions): Promise<S
     const dir = join(opts.dir, name)
     mkdirSync(dir, { recursive: true })
     return ['--port', String(port), '--bind', '127.0.0.1', '--protected-mode', 'no', '--dir', dir,
-      '--save', '', '--appendonly', opts.persistence === true ? 'yes' : 'no', '--appendfsync', 'everysec',
+      '--save', '', '--appendonly', opts.persistence === true ? 'yes' : 'no', '--appendfsync', 'always',
       // a replica syncs at once rather than after the default 5 s diskless delay
       '--repl-diskless-sync', 'yes', '--repl-diskless-sync-delay', '0',
       '--logfile', join(dir, 'redis.log')]

@@ -18,12 +18,17 @@ export function hasRedisServer (): boolean {
 
 export const installHint = 'redis-server was not found on PATH. Install it (Debian/Ubuntu: sudo apt-get install -y redis-server; macOS: brew install redis),\nor point REDIS_URL at a running Redis, or use docker compose up.'
 
-/** A private redis-server on loopback for this launcher, keeping its data under `dir`. */
+/**
+ * A private redis-server on loopback for this launcher, keeping its data under `dir`. The AOF
+ * is fsynced on every write (Redis groups them per event-loop turn): the chaos runner's Redis
+ * restart is a kill -9, and with `everysec` the last second of acknowledged work (feed entries,
+ * sink outputs, epochs) would vanish with it.
+ */
 export async function startLocalRedis (port: number, dir: string): Promise<LocalRedis> {
   mkdirSync(dir, { recursive: true })
   let child: ChildProcess | undefined
   const launch = async (): Promise<void> => {
-    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'yes', '--appendfsync', 'everysec'], { stdio: 'ignore' })
+    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'yes', '--appendfsync', 'always'], { stdio: 'ignore' })
     await waitForPort(port)
   }
   await launch()

@@ -1,4 +1,5 @@
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
+import { isAlive } from '../../scripts/launcher/redis.js'
 import { dirname, resolve } from 'node:path'
 import { builtEntry, topology } from '../../topology.js'
 import { freePort } from '../../scripts/launcher/ports.js'
@@ -69,6 +70,8 @@ export async function startEchoCluster (redisUrl: string, prefix: string, count 
 export interface RunningLauncher extends SpawnedNode {
   gatewayUrl: string
   controlUrl: string
+  /** Graceful stop, then ends the launcher's private redis-server by pid if it is still there. */
+  shutdown: () => Promise<void>
 }
 
 /** Runs the real launcher (`npm start`'s process) on free ports and waits for "cluster ready". */
@@ -81,5 +84,12 @@ export async function startLauncher (args: string[], env: Record<string, string>
     if (Date.now() > deadline || proc.child.exitCode !== null) throw new Error(`the launcher did not get ready:\n${proc.lines.slice(-20).join('\n')}`)
     await new Promise((resolve) => setTimeout(resolve, 50))
   }
-  return { ...proc, gatewayUrl: `http://127.0.0.1:${port}`, controlUrl: `http://127.0.0.1:${cport}` }
+  const shutdown = async (): Promise<void> => {
+    await proc.stop(10_000)
+    try {
+      const { redisPid } = JSON.parse(readFileSync(resolve(stateDir, 'cluster.json'), 'utf8')) as { redisPid?: number }
+      if (redisPid !== undefined && isAlive(redisPid)) process.kill(redisPid, 'SIGKILL')
+    } catch {}
+  }
+  return { ...proc, gatewayUrl: `http://127.0.0.1:${port}`, controlUrl: `http://127.0.0.1:${cport}`, shutdown }
 }

@@ -6,6 +6,8 @@ export interface LoadResult {
   /** Failed requests by cause: an HTTP status or an error code. */
   failures: Record<string, number>
   byInstance: Record<string, number>
+  /** The first few failed responses, for a useful assertion message. */
+  examples: string[]
 }
 
 /**
@@ -14,7 +16,7 @@ export interface LoadResult {
  */
 export async function runLoad (opts: { url: string, durationMs: number, concurrency: number, method?: string, body?: string, maxRequests?: number, timeoutMs?: number, pauseMs?: number, signal?: AbortSignal }): Promise<LoadResult> {
   const agent = new Agent({ connections: opts.concurrency, keepAliveTimeout: 2_000 })
-  const result: LoadResult = { sent: 0, ok: 0, failures: {}, byInstance: {} }
+  const result: LoadResult = { sent: 0, ok: 0, failures: {}, byInstance: {}, examples: [] }
   const stopAt = Date.now() + opts.durationMs
   const max = opts.maxRequests ?? 100_000
   const worker = async (): Promise<void> => {
@@ -28,11 +30,16 @@ export async function runLoad (opts: { url: string, durationMs: number, concurre
           headersTimeout: opts.timeoutMs ?? 10_000,
           bodyTimeout: opts.timeoutMs ?? 10_000
         })
-        await res.body.dump()
         const instance = String(res.headers['x-instance-id'] ?? '?')
         result.byInstance[instance] = (result.byInstance[instance] ?? 0) + 1
-        if (res.statusCode < 400) result.ok += 1
-        else result.failures[String(res.statusCode)] = (result.failures[String(res.statusCode)] ?? 0) + 1
+        if (res.statusCode < 400) {
+          await res.body.dump()
+          result.ok += 1
+        } else {
+          const text = await res.body.text()
+          result.failures[String(res.statusCode)] = (result.failures[String(res.statusCode)] ?? 0) + 1
+          if (result.examples.length < 5) result.examples.push(`${res.statusCode} from ${instance}: ${text.slice(0, 200)}`)
+        }
       } catch (err) {
         const code = (err as { code?: string }).code ?? 'error'
         result.failures[code] = (result.failures[code] ?? 0) + 1

@@ -34,7 +34,8 @@ beforeAll(async () => {
   controlUrl = launcher.controlUrl
 })
 
-afterAll(() => {
+afterAll(async () => {
+  await launcher?.shutdown()
   killAll()
   rmSync(stateDir, { recursive: true, force: true })
 })
@@ -49,14 +50,14 @@ describe('autoscaling on response time', () => {
     await sleep(1_000) // the newest instance takes its share of traffic
     enough.abort()
     const up = await slow
-    expect(up.failures).toEqual({})
+    expect(up.failures, up.examples.join('\n')).toEqual({})
     expect(Object.keys(up.byInstance)).toEqual(expect.arrayContaining(['echo-4', 'echo-5']))
 
     // a trickle of requests (~10/s: quiet) keeps flowing while instances are removed
     const trickle = runLoad({ url: `${gatewayUrl}/api/echo/fast`, durationMs: 20_000, concurrency: 1, pauseMs: 100 })
     await waitFor(async () => (await echoCount()) === 3, 20_000, 'scaled down to min (3)').catch((err: Error) => { throw new Error(`${err.message}\n${autoscalerLines()}`) })
     const down = await trickle // runs its full 20 s: removals keep draining while it flows
-    expect(down.failures).toEqual({})
+    expect(down.failures, down.examples.join('\n')).toEqual({})
     expect(launcher.lines.filter((l) => l.includes('scale up echo')).length).toBe(2)
     expect(launcher.lines.filter((l) => l.includes('scale down echo')).length).toBe(2)
   })

@@ -4,8 +4,7 @@ import { join, resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { freePort } from '../../scripts/launcher/ports.js'
 import type { ChaosReport } from '../../scripts/chaos/report.js'
-import { projectRoot } from '../../shared/testing/cluster.js'
-import { waitFor } from '../../shared/testing/load.js'
+import { projectRoot, startLauncher, type RunningLauncher } from '../../shared/testing/cluster.js'
 import { killAll, spawnNode, type SpawnedNode } from '../../shared/testing/processes.js'
 import { topology } from '../../topology.js'
 
@@ -18,21 +17,18 @@ import { topology } from '../../topology.js'
 const services = (process.env.CHAOS_TEST_SERVICES ?? Object.keys(topology.services).join(',')).split(',').filter(Boolean)
 const durationS = 45
 
-let launcher: SpawnedNode
+let launcher: RunningLauncher
 let stateDir: string
 let outDir: string
 
 beforeAll(async () => {
-  const [port, cport] = await Promise.all([freePort(), freePort()])
   stateDir = mkdtempSync(join(tmpdir(), 'nines-chaos-'))
   outDir = join(stateDir, 'reports')
-  launcher = spawnNode(resolve(projectRoot, 'dist/scripts/launcher/main.js'), { REGISTRY_TTL_MS: '1500', REGISTRY_HEARTBEAT_MS: '250', NINES_PREFIX: 'chaos-test' },
-    ['--only', services.join(','), '--port', String(port), '--control-port', String(cport), '--state-dir', stateDir])
-  await waitFor(() => launcher.lines.some((l) => l.includes('cluster ready')), 30_000, 'the launcher reports the cluster ready')
+  launcher = await startLauncher(['--only', services.join(',')], { NINES_PREFIX: 'chaos-test' }, stateDir)
 })
 
 afterAll(async () => {
-  await launcher?.stop(10_000)
+  await launcher?.shutdown()
   killAll()
   rmSync(stateDir, { recursive: true, force: true })
 })

@@ -31,7 +31,8 @@ beforeAll(async () => {
   controlUrl = launcher.controlUrl
 })
 
-afterAll(() => {
+afterAll(async () => {
+  await launcher?.shutdown()
   killAll()
   rmSync(stateDir, { recursive: true, force: true })
 })
