@@ -115,7 +115,9 @@ export const topology = {
       balancer: 'least-outstanding',
       // a miss may run a sieve of 50 M (~0.5 s) or 10 M hash rounds (~10 s): longer than the default try
       tryTimeoutMs: 10_000,
-      cacheable: true
+      cacheable: true,
+      // misses are CPU work: a p99 of a quarter second under load is the signal to add an instance
+      autoscale: { min: 2, max: 4, targetP99Ms: 250 }
     }
   }
 } as const satisfies Topology

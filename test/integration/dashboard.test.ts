@@ -6,6 +6,7 @@ import { startEchoCluster, type EchoCluster } from '../../shared/testing/cluster
 import { runLoad, waitFor } from '../../shared/testing/load.js'
 import { killAll } from '../../shared/testing/processes.js'
 import { startRedis, type TestRedis } from '../../shared/testing/redis-server.js'
+import { KvCluster } from './kv-leader-harness.js'
 
 const chromiumPath = '/usr/bin/chromium'
 let redis: TestRedis
@@ -59,5 +60,38 @@ describe.runIf(existsSync(chromiumPath))('live dashboard in a browser', () => {
     expect(res.headers['content-type']).toMatch(/text\/html/)
     expect(await res.body.text()).toContain('EventSource')
     await waitFor(async () => (await request(`${cluster.gateway.url}/stats`)).statusCode === 200, 2_000, 'stats')
+  })
+})
+
+describe.runIf(existsSync(chromiumPath))('live dashboard: a leader kill', () => {
+  const kv = new KvCluster('dashboard-kv')
+  let kvPage: Page
+
+  beforeAll(async () => {
+    await kv.start({ gateway: true })
+    kvPage = await browser.newPage()
+  })
+
+  afterAll(async () => {
+    await kvPage?.close()
+    await kv.stop()
+  })
+
+  const leaderShown = async (): Promise<string | undefined> => {
+    const rows = kvPage.locator('section[data-service="kv-leader"] tbody tr')
+    for (let i = 0; i < await rows.count(); i++) {
+      const row = rows.nth(i)
+      if ((await row.locator('td').nth(0).innerText()).toLowerCase() === 'leader') return await row.getAttribute('data-instance') ?? undefined
+    }
+    return undefined
+  }
+
+  it('shows the role change when the leader is killed', async () => {
+    await kvPage.goto(kv.gateway!.url + '/')
+    await expect.poll(leaderShown, { timeout: 8_000 }).toBeDefined()
+    const old = (await leaderShown())!
+    kv.nodes.get(old)!.signal('SIGKILL')
+    await expect.poll(async () => { const now = await leaderShown(); return now !== undefined && now !== old }, { timeout: 10_000 }).toBe(true)
+    await expect.poll(async () => await kvPage.locator('#events').innerText(), { timeout: 5_000 }).toMatch(/leader-elected/)
   })
 })
