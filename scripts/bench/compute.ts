@@ -10,21 +10,16 @@
  * Knobs (env): BENCH_DURATION_S (default 5), BENCH_CONNECTIONS (default 20), BENCH_TASKS (default 120),
  * BENCH_ROUNDS (default 3).
  */
-import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { availableParallelism, loadavg, tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { availableParallelism, loadavg } from 'node:os'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
-import { createInterface } from 'node:readline'
 import autocannon, { type Request as CannonRequest } from 'autocannon'
 import { request } from 'undici'
 import { builtEntry, topology } from '../../topology.js'
 import { TaskPool } from '../../services/compute/src/adapters/task-pool.js'
 import { runTask, type TaskRequest } from '../../services/compute/src/core/tasks.js'
 import { freePort } from '../launcher/ports.js'
-import { startLocalRedis, type LocalRedis } from '../launcher/redis.js'
+import { BenchCluster } from './harness.js'
 
-const root = resolve(import.meta.dirname, '../../..')
 const durationS = Number(process.env.BENCH_DURATION_S ?? 5)
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 20)
 const tasks = Number(process.env.BENCH_TASKS ?? 120)
@@ -33,30 +28,15 @@ const rounds = Number(process.env.BENCH_ROUNDS ?? 3)
 /** ~10 ms of sieve on this machine's cores. */
 const fixedTask: TaskRequest = { task: 'primes', params: { limit: 4_000_000 } }
 
-const children: ChildProcess[] = []
-const dir = mkdtempSync(join(tmpdir(), 'nines-bench-compute-'))
-let redis: LocalRedis | undefined
-const env: Record<string, string> = { LOG_LEVEL: 'warn', NINES_PREFIX: 'bench-compute', NINES_PARENT_PID: String(process.pid) }
+const cluster = new BenchCluster({ prefix: 'bench-compute' })
 
 function cleanup (): void {
-  for (const child of children) { try { child.kill('SIGKILL') } catch {} }
-  void redis?.stop()
-  rmSync(dir, { recursive: true, force: true })
+  void cluster.stop()
 }
 process.once('SIGINT', () => { cleanup(); process.exit(130) })
 
 async function spawnReady (entry: string, extra: Record<string, string>, readyMsg: string): Promise<string> {
-  const child = spawn(process.execPath, [resolve(root, entry)], { env: { ...process.env, ...env, LOG_LEVEL: 'info', ...extra }, stdio: ['ignore', 'pipe', 'inherit'] })
-  children.push(child)
-  return await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${entry} did not become ready`)), 20_000)
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      if (!line.includes(readyMsg)) return
-      clearTimeout(timer)
-      resolve(String((JSON.parse(line) as { url: string }).url))
-    })
-    child.once('exit', (code) => reject(new Error(`${entry} exited (${String(code)})`)))
-  })
+  return (await cluster.spawn(entry, extra, readyMsg)).url
 }
 
 async function startCompute (id: string, extra: Record<string, string> = {}): Promise<string> {
@@ -180,8 +160,7 @@ try {
   console.log('(figures are only meaningful on an otherwise idle machine: compare the load average with the cores)\n')
   console.log('(a) fixed CPU task: inline vs Piscina')
   console.table(await poolScaling())
-  redis = await startLocalRedis(await freePort(), join(dir, 'redis'))
-  env.REDIS_URL = redis.url
+  await cluster.startRedis()
   console.log('(a) /healthz of an instance saturated with distinct misses (16 connections)')
   console.table([await healthWhileSaturated()])
   console.log('(b) through the gateway')

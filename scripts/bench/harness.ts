@@ -20,7 +20,11 @@ export class BenchCluster {
   readonly #children: ChildProcess[] = []
   readonly #dir = mkdtempSync(join(tmpdir(), 'nines-bench-'))
   redis: LocalRedis | undefined
-  readonly env: Record<string, string> = { LOG_LEVEL: 'warn', NINES_PREFIX: 'bench', NINES_PARENT_PID: String(process.pid) }
+  readonly env: Record<string, string>
+
+  constructor ({ prefix = 'bench' }: { prefix?: string } = {}) {
+    this.env = { LOG_LEVEL: 'warn', NINES_PREFIX: prefix, NINES_PARENT_PID: String(process.pid) }
+  }
 
   async startRedis (): Promise<string> {
     this.redis = await startLocalRedis(await freePort(), join(this.#dir, 'redis'))
@@ -31,12 +35,12 @@ export class BenchCluster {
   async startService (service: string, env: Record<string, string> = {}): Promise<BenchProcess> {
     const spec = topology.services[service as keyof typeof topology.services]
     if (spec === undefined) throw new Error(`no service ${service}`)
-    return await this.#spawn(builtEntry(spec), env, 'service ready')
+    return await this.spawn(builtEntry(spec), env, 'service ready')
   }
 
   async startGateway (env: Record<string, string> = {}): Promise<BenchProcess> {
     const port = await freePort()
-    const proc = await this.#spawn('dist/gateway/src/server.js', { PORT: String(port), ...env }, 'gateway ready')
+    const proc = await this.spawn('dist/gateway/src/server.js', { PORT: String(port), ...env }, 'gateway ready')
     return { ...proc, url: `http://127.0.0.1:${port}` }
   }
 
@@ -46,7 +50,8 @@ export class BenchCluster {
     rmSync(this.#dir, { recursive: true, force: true })
   }
 
-  async #spawn (entry: string, env: Record<string, string>, readyMsg: string): Promise<BenchProcess> {
+  /** Starts a built entry and resolves with its pid and URL once it logs `readyMsg`. */
+  async spawn (entry: string, env: Record<string, string>, readyMsg: string): Promise<BenchProcess> {
     // the benchmark needs to see the ready line, so this process logs at info whatever LOG_LEVEL says
     const child = spawn(process.execPath, [resolve(root, entry)], { env: { ...process.env, ...this.env, LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'inherit'] })
     this.#children.push(child)

@@ -1,17 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import type { Candidate, Strategy } from '../../../gateway/src/balancing/strategy.js'
+import { seededRandom } from '../../../scripts/chaos/core/schedule.js'
 
-/** A seeded generator (mulberry32) so fairness checks are reproducible. */
-export function seeded (seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6D2B79F5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+/** A seeded generator (the chaos schedule's mulberry32) so fairness checks are reproducible. */
+export const seeded = seededRandom
 
 export function candidates (n: number, overrides: Partial<Candidate> = {}): Candidate[] {
   return Array.from({ length: n }, (_, i) => ({ id: `c${i + 1}`, inflight: 0, ewmaMs: 0, ...overrides }))
