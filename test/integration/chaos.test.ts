@@ -7,6 +7,8 @@ import type { ChaosReport } from '../../scripts/chaos/report.js'
 import { projectRoot, startLauncher, type RunningLauncher } from '../../shared/testing/cluster.js'
 import { killAll, spawnNode, type SpawnedNode } from '../../shared/testing/processes.js'
 import { topology } from '../../topology.js'
+import { request } from 'undici'
+import { parsePrometheus } from '../../shared/testing/prometheus.js'
 
 /**
  * A short chaos run against a real local cluster: the launcher started here with every service
@@ -36,6 +38,34 @@ afterAll(async () => {
 function run (script: string, args: string[]): SpawnedNode {
   return spawnNode(resolve(projectRoot, script), { NINES_PREFIX: 'chaos-test' }, ['--state-dir', stateDir, '--out', outDir, ...args])
 }
+
+/** The series each service must expose, besides the request and process metrics every process has. */
+const seriesByService: Record<string, string[]> = {
+  echo: [],
+  compute: ['compute_pool_utilization', 'compute_pool_queue_size', 'compute_task_runs_total', 'cache_requests_total'],
+  feed: ['feed_events_appended_total'],
+  'ledger-hh': ['ledger_outbox_size', 'ledger_is_hot', 'ledger_lease_epoch', 'ledger_outputs_acked_total'],
+  'ledger-hw': ['ledger_outbox_size', 'ledger_is_hot', 'ledger_lease_epoch', 'ledger_outputs_acked_total'],
+  sink: ['sink_outputs_total'],
+  'kv-leader': ['kv_leader_is_leader', 'kv_leader_epoch', 'kv_leader_commit_index', 'kv_leader_writes_total'],
+  'kv-quorum': ['kvq_hints_pending', 'kvq_read_repairs_total', 'kvq_operations_total']
+}
+
+describe('Prometheus metrics of every process', () => {
+  it('each /metrics parses strictly and declares its service\'s series', async () => {
+    const res = await request(`${launcher.gatewayUrl}/registry`)
+    const { services: registered } = await res.body.json() as { services: Record<string, Array<{ id: string, url: string }>> }
+    const targets = [{ service: 'gateway', id: 'gateway-1', url: launcher.gatewayUrl }, ...Object.entries(registered).flatMap(([service, list]) => list.map((i) => ({ service, ...i })))]
+    expect(targets.length).toBeGreaterThan(1)
+    for (const { service, id, url } of targets) {
+      const text = await (await request(`${url}/metrics`)).body.text()
+      expect(() => parsePrometheus(text), `${id}/metrics`).not.toThrow()
+      for (const series of ['process_cpu_seconds_total', 'nodejs_eventloop_lag_seconds', ...(service === 'gateway' ? ['gateway_requests_total'] : ['http_server_requests_total', ...(seriesByService[service] ?? [])])]) {
+        expect(text, `${id} declares ${series}`).toContain(`# TYPE ${series} `)
+      }
+    }
+  })
+})
 
 describe('npm run load', () => {
   it('runs every scenario whose service is in the cluster and skips the others, with a JSON report', async () => {

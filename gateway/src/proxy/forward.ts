@@ -16,6 +16,7 @@ import { classifyFailure } from './failure.js'
 import { upstreamHeaders } from './headers.js'
 import { parseProxyPath } from './path.js'
 import { ProxyTry } from './proxy-try.js'
+import { deadlineHeader } from '../../../shared/src/service/deadline.js'
 import type { EventLog } from '../events/event-log.js'
 import type { Traffic } from '../stats/traffic.js'
 
@@ -93,6 +94,9 @@ async function forward (req: IncomingMessage, res: ServerResponse, requestId: st
       deps.metrics.pick(pool.name, upstream.id)
       const timeout = Math.max(1, Math.min(spec?.tryTimeoutMs ?? deps.config.tryTimeoutMs, deadline - now()))
       const t0 = now()
+      // past this moment nobody waits for this try: an instance that was frozen and wakes up late
+      // must not act on it (a retried PUT executed after its retry would overwrite newer writes)
+      headers[deadlineHeader] = String(t0 + timeout)
       upstream.started()
       current = ProxyTry.run(upstream, { origin: upstream.url, path: target.path, method: method as 'GET', headers, body: dispatchBody, headersTimeout: timeout, bodyTimeout: timeout }, res, requestId)
       const outcome = await current.done

@@ -75,6 +75,9 @@ export class Ledger {
     this.#acked = new Counter({ name: 'ledger_outputs_acked_total', help: 'Outputs acknowledged by the sink', registers: [opts.metrics] })
     const outbox = this.#outbox
     new Gauge({ name: 'ledger_outbox_size', help: 'Outputs waiting for the sink', registers: [opts.metrics], collect () { this.set(outbox.size) } }) // eslint-disable-line no-new
+    const status = (): LedgerStatus => this.status()
+    new Gauge({ name: 'ledger_is_hot', help: '1 while this instance emits (hot), 0 while warm', registers: [opts.metrics], collect () { this.set(status().role === 'hot' ? 1 : 0) } }) // eslint-disable-line no-new
+    new Gauge({ name: 'ledger_lease_epoch', help: 'Fencing epoch of the pair lease as this instance knows it (0 for hot-hot)', registers: [opts.metrics], collect () { this.set(status().epoch) } }) // eslint-disable-line no-new
     if (opts.pair === 'hot-warm') {
       if (opts.leaseRedis === undefined) throw new Error('the hot-warm pair needs a lease connection')
       this.#lease = new LeaseKeeper({

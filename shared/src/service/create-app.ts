@@ -4,6 +4,7 @@ import type { Registry } from 'prom-client'
 import { ClusterError, toEnvelope, type ErrorEnvelope } from '../errors.js'
 import type { Logger } from '../logger.js'
 import { clientErrorHandler, frameworkErrors } from './client-errors.js'
+import { enforceDeadlines } from './deadline.js'
 import { createMetricsRegistry, httpServerMetrics } from './metrics.js'
 
 export interface AppIdentity {
@@ -64,6 +65,7 @@ export function createApp (opts: CommonAppOptions): FastifyInstance {
     reply.header('x-request-id', request.id)
   })
   if (opts.httpMetrics !== false) observeRequests(app, registry)
+  enforceDeadlines(app)
 
   app.setErrorHandler((err: FastifyError | ClusterError, request, reply) => {
     const { status, body } = errorResponse(err)
