@@ -63,3 +63,14 @@ export function clusterError (code: ErrorCode, message: string, options: { retry
 export function badRequest (message: string): ClusterError {
   return clusterError('HTTP_ERR_BAD_REQUEST', message)
 }
+
+/**
+ * Turns a service's own table of codes (code → HTTP status) into its error factory: the code
+ * fixes the status, and a 503 is retryable unless the caller says otherwise.
+ */
+export function errorFactory<const T extends Record<string, number>> (table: T): (code: keyof T & string, message: string, options?: { retryable?: boolean, cause?: unknown }) => ClusterError {
+  return (code, message, options = {}) => {
+    const status = table[code] as number
+    return new ClusterError(code, message, status, { retryable: options.retryable ?? status === 503, ...(options.cause !== undefined ? { cause: options.cause } : {}) })
+  }
+}

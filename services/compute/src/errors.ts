@@ -1,4 +1,4 @@
-import { ClusterError } from '../../../shared/src/errors.js'
+import { errorFactory, type ClusterError } from '../../../shared/src/errors.js'
 
 /** The compute service's error codes and their statuses; docs/compute.md "Errors" lists each. */
 export const computeErrorCodes = {
@@ -16,9 +16,9 @@ export const computeErrorCodes = {
 
 export type ComputeErrorCode = keyof typeof computeErrorCodes
 
-/** Codes a client may retry (503s come with Retry-After). */
-const retryable = new Set<ComputeErrorCode>(['COMPUTE_ERR_OVERLOADED', 'COMPUTE_ERR_JOBS_FULL', 'COMPUTE_ERR_JOBS_UNAVAILABLE'])
+const makeError = errorFactory(computeErrorCodes)
 
+/** Every 503 (overloaded, jobs full or unavailable) is retryable and comes with Retry-After. */
 export function computeError (code: ComputeErrorCode, message: string, cause?: unknown): ClusterError {
-  return new ClusterError(code, message, computeErrorCodes[code], { retryable: retryable.has(code), ...(cause === undefined ? {} : { cause }) })
+  return makeError(code, message, { cause })
 }

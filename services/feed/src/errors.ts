@@ -1,4 +1,4 @@
-import { ClusterError } from '../../../shared/src/errors.js'
+import { errorFactory } from '../../../shared/src/errors.js'
 
 /** The feed's error codes and their statuses (documented in docs/pairs.md, "Errors"). */
 export const feedErrors = {
@@ -9,6 +9,4 @@ export const feedErrors = {
 
 export type FeedErrorCode = keyof typeof feedErrors
 
-export function feedError (code: FeedErrorCode, message: string, options: { cause?: unknown } = {}): ClusterError {
-  return new ClusterError(code, message, feedErrors[code], { retryable: feedErrors[code] === 503, ...options })
-}
+export const feedError = errorFactory(feedErrors)

@@ -1,4 +1,4 @@
-import { ClusterError } from '../../../shared/src/errors.js'
+import { errorFactory } from '../../../shared/src/errors.js'
 
 /** Every error code kv-leader answers with, and its HTTP status (docs/kv-leader.md "Errors" lists them). */
 export const kvErrorCodes = {
@@ -16,8 +16,5 @@ export const kvErrorCodes = {
 
 export type KvErrorCode = keyof typeof kvErrorCodes
 
-const retryable = new Set<KvErrorCode>(['KVL_ERR_NO_QUORUM', 'KVL_ERR_NOT_LEADER', 'KVL_ERR_NO_LEADER'])
-
-export function kvError (code: KvErrorCode, message: string): ClusterError {
-  return new ClusterError(code, message, kvErrorCodes[code], { retryable: retryable.has(code) })
-}
+/** Every 503 (no quorum, no leader, not the leader) is retryable. */
+export const kvError = errorFactory(kvErrorCodes)

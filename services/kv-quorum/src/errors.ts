@@ -1,4 +1,4 @@
-import { ClusterError } from '../../../shared/src/errors.js'
+import { errorFactory } from '../../../shared/src/errors.js'
 
 /** kv-quorum's error codes and their statuses; docs/kv-quorum.md lists them ("Errors"). */
 export const kvQuorumErrors = {
@@ -13,6 +13,4 @@ export const kvQuorumErrors = {
 
 export type KvQuorumErrorCode = keyof typeof kvQuorumErrors
 
-export function kvqError (code: KvQuorumErrorCode, message: string, options: { retryable?: boolean } = {}): ClusterError {
-  return new ClusterError(code, message, kvQuorumErrors[code], options)
-}
+export const kvqError = errorFactory(kvQuorumErrors)

@@ -1,4 +1,4 @@
-import { ClusterError } from '../../../shared/src/errors.js'
+import { errorFactory } from '../../../shared/src/errors.js'
 
 /** The sink's error codes and their statuses (documented in docs/pairs.md, "Errors"). */
 export const sinkErrors = {
@@ -10,6 +10,4 @@ export const sinkErrors = {
 
 export type SinkErrorCode = keyof typeof sinkErrors
 
-export function sinkError (code: SinkErrorCode, message: string, options: { cause?: unknown } = {}): ClusterError {
-  return new ClusterError(code, message, sinkErrors[code], { retryable: sinkErrors[code] === 503, ...options })
-}
+export const sinkError = errorFactory(sinkErrors)
