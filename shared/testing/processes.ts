@@ -39,7 +39,8 @@ export interface SpawnedNode {
 /** Starts `node <script>` with extra env, collecting its JSON log lines. */
 export function spawnNode (script: string, env: Record<string, string>, args: string[] = []): SpawnedNode {
   const child = spawn(process.execPath, [script, ...args], {
-    env: { ...process.env, LOG_LEVEL: 'info', ...env },
+    // NINES_PARENT_PID: a service exits by itself if this test process is killed before its cleanup runs
+    env: { ...process.env, LOG_LEVEL: 'info', NINES_PARENT_PID: String(process.pid), ...env },
     stdio: ['ignore', 'pipe', 'pipe']
   })
   track(child)
