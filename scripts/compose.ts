@@ -9,6 +9,19 @@ const header = `# Generated from topology.ts by \`npm run compose\`. Do not edit
 # test/unit/compose.test.ts fails when this file drifts from the topology.
 `
 
+/** A Redis or Sentinel container's healthcheck (redis-cli ping), and its restart policy. */
+function redisHealthcheck (port?: number): string[] {
+  const target = port === undefined ? '' : `"-p", "${port}", `
+  return [
+    '    healthcheck:',
+    `      test: ["CMD", "redis-cli", ${target}"ping"]`,
+    '      interval: 2s',
+    '      timeout: 2s',
+    '      retries: 10',
+    '    restart: unless-stopped'
+  ]
+}
+
 function healthcheck (port: number): string[] {
   return [
     '    healthcheck:',
@@ -55,12 +68,7 @@ function sentinelServices (): string[] {
     '    depends_on:',
     '      redis:',
     '        condition: service_healthy',
-    '    healthcheck:',
-    '      test: ["CMD", "redis-cli", "ping"]',
-    '      interval: 2s',
-    '      timeout: 2s',
-    '      retries: 10',
-    '    restart: unless-stopped',
+    ...redisHealthcheck(),
     ''
   ]
   for (const n of [1, 2, 3]) {
@@ -73,12 +81,7 @@ function sentinelServices (): string[] {
       '    depends_on:',
       '      redis:',
       '        condition: service_healthy',
-      '    healthcheck:',
-      '      test: ["CMD", "redis-cli", "-p", "26379", "ping"]',
-      '      interval: 2s',
-      '      timeout: 2s',
-      '      retries: 10',
-      '    restart: unless-stopped',
+      ...redisHealthcheck(26379),
       ''
     )
   }
@@ -97,12 +100,7 @@ export function renderCompose (t: Topology): string {
     '    command: ["redis-server", "--appendonly", "yes", "--appendfsync", "always"]',
     '    volumes:',
     '      - redis-data:/data',
-    '    healthcheck:',
-    '      test: ["CMD", "redis-cli", "ping"]',
-    '      interval: 2s',
-    '      timeout: 2s',
-    '      retries: 10',
-    '    restart: unless-stopped',
+    ...redisHealthcheck(),
     '',
     ...sentinelServices(),
     '  gateway:',

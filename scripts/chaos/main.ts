@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
-import { parseArgs } from 'node:util'
+import { commandLine } from '../cli.js'
 import { resolveCluster } from './adapters/cluster.js'
 import { formatConsole, formatMarkdown } from './format.js'
 import { runChaos } from './run.js'
@@ -16,50 +16,30 @@ const usage = `usage: npm run chaos -- [--duration S] [--seed N] [--gateway URL]
        [--state-dir DIR] [--prefix P] [--rate echo=100,kv-leader=40] [--rate-scale F] [--mean-gap-ms MS]
        [--freeze-ms MIN-MAX] [--max-faults N] [--no-redis] [--no-faults] [--timeout-ms MS] [--keys N] [--out DIR]`
 
-function fail (message: string): never {
-  process.stderr.write(`chaos: ${message}\n${usage}\n`)
-  process.exit(2)
-}
-
-let parsed
-try {
-  parsed = parseArgs({
-    options: {
-      duration: { type: 'string' },
-      seed: { type: 'string' },
-      gateway: { type: 'string' },
-      control: { type: 'string' },
-      redis: { type: 'string' },
-      'state-dir': { type: 'string' },
-      prefix: { type: 'string' },
-      rate: { type: 'string' },
-      'rate-scale': { type: 'string' },
-      'mean-gap-ms': { type: 'string' },
-      'freeze-ms': { type: 'string' },
-      'max-faults': { type: 'string' },
-      'no-redis': { type: 'boolean', default: false },
-      'no-faults': { type: 'boolean', default: false },
-      'timeout-ms': { type: 'string' },
-      keys: { type: 'string' },
-      out: { type: 'string' },
-      help: { type: 'boolean', default: false }
-    },
-    allowPositionals: false
-  }).values
-} catch (err) {
-  fail((err as Error).message)
-}
-if (parsed.help === true) {
-  process.stdout.write(usage + '\n')
-  process.exit(0)
-}
+const cli = commandLine('chaos', usage, {
+  duration: { type: 'string' },
+  seed: { type: 'string' },
+  gateway: { type: 'string' },
+  control: { type: 'string' },
+  redis: { type: 'string' },
+  'state-dir': { type: 'string' },
+  prefix: { type: 'string' },
+  rate: { type: 'string' },
+  'rate-scale': { type: 'string' },
+  'mean-gap-ms': { type: 'string' },
+  'freeze-ms': { type: 'string' },
+  'max-faults': { type: 'string' },
+  'no-redis': { type: 'boolean', default: false },
+  'no-faults': { type: 'boolean', default: false },
+  'timeout-ms': { type: 'string' },
+  keys: { type: 'string' },
+  out: { type: 'string' }
+})
+const parsed = cli.values
+// annotated so that TypeScript knows a call to it ends the program
+const fail: (message: string) => never = cli.fail
+const num = cli.num
 const env = process.env
-const num = (raw: string | undefined, name: string, fallback: number, min: number, max: number): number => {
-  if (raw === undefined || raw === '') return fallback
-  const v = Number(raw)
-  if (!(v >= min && v <= max)) fail(`${name} must be a number ${min}–${max}, got ${JSON.stringify(raw)}`)
-  return v
-}
 const durationS = num(parsed.duration ?? env.CHAOS_DURATION, '--duration', 120, 5, 86_400)
 const seed = Math.floor(num(parsed.seed ?? env.CHAOS_SEED, '--seed', Math.floor(Math.random() * 1_000_000), 0, 2 ** 32 - 1))
 const freeze = (parsed['freeze-ms'] ?? env.CHAOS_FREEZE_MS)?.split('-').map(Number)

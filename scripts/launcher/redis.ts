@@ -1,6 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
-import { existsSync, mkdirSync, readFileSync } from 'node:fs'
+import { mkdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { createConnection } from 'node:net'
 
@@ -28,7 +28,8 @@ export async function startLocalRedis (port: number, dir: string): Promise<Local
   mkdirSync(dir, { recursive: true })
   let child: ChildProcess | undefined
   const launch = async (): Promise<void> => {
-    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'yes', '--appendfsync', 'always'], { stdio: 'ignore' })
+    // the pidfile is rewritten at every start, so a restarted Redis can still be found and reaped
+    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--pidfile', join(dir, pidFileName), '--save', '', '--appendonly', 'yes', '--appendfsync', 'always'], { stdio: 'ignore' })
     await waitForPort(port)
   }
   await launch()
@@ -59,21 +60,31 @@ async function waitForPort (port: number, timeoutMs = 5_000): Promise<void> {
   throw new Error(`redis-server did not start on port ${port}`)
 }
 
+const pidFileName = 'redis.pid'
+
+/** The pid of the launcher's private redis-server for this state directory, if one is running. */
+export function localRedisPid (stateDir: string): number | undefined {
+  try {
+    const pid = Number(readFileSync(join(stateDir, 'redis', pidFileName), 'utf8').trim())
+    // redis-server retitles itself "redis-server 127.0.0.1:<port>": check it is still one
+    return Number.isInteger(pid) && pid > 1 && readFileSync(`/proc/${pid}/cmdline`, 'utf8').startsWith('redis-server') ? pid : undefined
+  } catch {
+    return undefined
+  }
+}
+
 /**
  * A launcher killed with kill -9 cannot stop its redis-server (instances exit by themselves when
- * their launcher is gone; Redis cannot). The next launcher ends it: only that pid, and only if it
- * is still the redis-server that used this state directory.
+ * their launcher is gone; Redis cannot). The next launcher ends it: only that pid, and only if the
+ * launcher that started it is gone.
  */
 export function reapStaleRedis (stateDir: string): void {
-  const file = join(stateDir, 'cluster.json')
-  if (!existsSync(file)) return
   try {
-    const { redisPid, redisUrl, launcherPid } = JSON.parse(readFileSync(file, 'utf8')) as { redisPid?: number, redisUrl?: string, launcherPid?: number }
-    if (redisPid === undefined || redisUrl === undefined || (launcherPid !== undefined && isAlive(launcherPid))) return
-    // redis-server retitles itself "redis-server 127.0.0.1:<port>"
-    const cmdline = readFileSync(`/proc/${redisPid}/cmdline`, 'utf8')
-    if (cmdline.startsWith('redis-server') && cmdline.includes(`:${new URL(redisUrl).port}`)) process.kill(redisPid, 'SIGTERM')
+    const { launcherPid } = JSON.parse(readFileSync(join(stateDir, 'cluster.json'), 'utf8')) as { launcherPid?: number }
+    if (launcherPid !== undefined && isAlive(launcherPid)) return
   } catch {}
+  const pid = localRedisPid(stateDir)
+  if (pid !== undefined) process.kill(pid, 'SIGTERM')
 }
 
 export function isAlive (pid: number): boolean {

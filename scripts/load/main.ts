@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
-import { parseArgs } from 'node:util'
+import { commandLine } from '../cli.js'
 import autocannon from 'autocannon'
 import { assertLoopback, fetchRegistry, notInCluster, resolveCluster, servicesPresent } from '../chaos/adapters/cluster.js'
 import { scenarios, type ScenarioContext } from './scenarios.js'
@@ -17,42 +17,23 @@ const usage = `usage: npm run load -- [--url GATEWAY] [--duration S] [--connecti
 env: LOAD_URL (or NINES_GATEWAY_URL), DURATION, CONNECTIONS, PIPELINING, SCENARIOS, WRITE_RATIO
 scenarios: ${scenarios.map((s) => s.name).join(', ')}`
 
-function fail (message: string): never {
-  process.stderr.write(`load: ${message}\n${usage}\n`)
-  process.exit(2)
-}
-
-let values
-try {
-  values = parseArgs({
-    options: {
-      url: { type: 'string' },
-      duration: { type: 'string' },
-      connections: { type: 'string' },
-      pipelining: { type: 'string' },
-      scenario: { type: 'string' },
-      'write-ratio': { type: 'string' },
-      keys: { type: 'string' },
-      out: { type: 'string' },
-      'state-dir': { type: 'string' },
-      'allow-errors': { type: 'boolean', default: false },
-      help: { type: 'boolean', default: false }
-    }
-  }).values
-} catch (err) {
-  fail((err as Error).message)
-}
-if (values.help === true) {
-  process.stdout.write(usage + '\n')
-  process.exit(0)
-}
+const cli = commandLine('load', usage, {
+  url: { type: 'string' },
+  duration: { type: 'string' },
+  connections: { type: 'string' },
+  pipelining: { type: 'string' },
+  scenario: { type: 'string' },
+  'write-ratio': { type: 'string' },
+  keys: { type: 'string' },
+  out: { type: 'string' },
+  'state-dir': { type: 'string' },
+  'allow-errors': { type: 'boolean', default: false }
+})
+const values = cli.values
+// annotated so that TypeScript knows a call to it ends the program
+const fail: (message: string) => never = cli.fail
+const num = cli.num
 const env = process.env
-const num = (raw: string | undefined, name: string, fallback: number, min: number, max: number): number => {
-  if (raw === undefined || raw === '') return fallback
-  const v = Number(raw)
-  if (!(v >= min && v <= max)) fail(`${name} must be a number ${min}–${max}, got ${JSON.stringify(raw)}`)
-  return v
-}
 const durationS = num(values.duration ?? env.DURATION, '--duration', 10, 1, 3_600)
 const connections = num(values.connections ?? env.CONNECTIONS, '--connections', 50, 1, 10_000)
 const pipelining = num(values.pipelining ?? env.PIPELINING, '--pipelining', 1, 1, 100)

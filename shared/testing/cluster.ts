@@ -1,5 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs'
-import { isAlive } from '../../scripts/launcher/redis.js'
+import { existsSync } from 'node:fs'
+import { localRedisPid } from '../../scripts/launcher/redis.js'
 import { dirname, resolve } from 'node:path'
 import { builtEntry, topology } from '../../topology.js'
 import { freePort } from '../../scripts/launcher/ports.js'
@@ -86,10 +86,8 @@ export async function startLauncher (args: string[], env: Record<string, string>
   }
   const shutdown = async (): Promise<void> => {
     await proc.stop(10_000)
-    try {
-      const { redisPid } = JSON.parse(readFileSync(resolve(stateDir, 'cluster.json'), 'utf8')) as { redisPid?: number }
-      if (redisPid !== undefined && isAlive(redisPid)) process.kill(redisPid, 'SIGKILL')
-    } catch {}
+    const redisPid = localRedisPid(stateDir) // the current one, even after a Redis restart
+    if (redisPid !== undefined) process.kill(redisPid, 'SIGKILL')
   }
   return { ...proc, gatewayUrl: `http://127.0.0.1:${port}`, controlUrl: `http://127.0.0.1:${cport}`, shutdown }
 }

@@ -10,6 +10,7 @@ import type { RetryBudget } from '../resilience/retry-budget.js'
 import { shouldRetry } from '../resilience/retry-policy.js'
 import type { Router } from '../upstreams/router.js'
 import type { ServicePool } from '../upstreams/service-pool.js'
+import type { ServiceSpec } from '../../../topology.js'
 import type { Upstream } from '../upstreams/upstream.js'
 import { prepareBody } from './body.js'
 import { classifyFailure } from './failure.js'
@@ -53,8 +54,6 @@ export async function proxy (req: IncomingMessage, res: ServerResponse, deps: Pr
 }
 
 async function forward (req: IncomingMessage, res: ServerResponse, requestId: string, deps: ProxyDeps): Promise<void> {
-  const now = deps.now ?? Date.now
-  const started = now()
   const method = req.method ?? 'GET'
   const target = parseProxyPath(req.url ?? '/')
   if (!target.ok) throw clusterError(target.code, target.message)
@@ -62,10 +61,18 @@ async function forward (req: IncomingMessage, res: ServerResponse, requestId: st
   if (pool === undefined) throw clusterError('GW_ERR_UNKNOWN_SERVICE', `unknown service "${target.service}"`)
   const spec = deps.router.spec(target.service)
   if (spec?.cacheable === true && method === 'GET' && deps.responseCache !== undefined) {
-    const uncached = { ...deps, responseCache: undefined }
-    await deps.responseCache.serve(req, res, requestId, target, async () => { await forward(req, res, requestId, uncached) })
+    await deps.responseCache.serve(req, res, requestId, target, async () => { await forwardTo(req, res, requestId, deps, target, pool, spec) })
     return
   }
+  await forwardTo(req, res, requestId, deps, target, pool, spec)
+}
+
+/** The tries for one request whose service is known (the response cache calls this on a miss). */
+async function forwardTo (req: IncomingMessage, res: ServerResponse, requestId: string, deps: ProxyDeps,
+  target: { service: string, path: string }, pool: ServicePool, spec: ServiceSpec | undefined): Promise<void> {
+  const now = deps.now ?? Date.now
+  const started = now()
+  const method = req.method ?? 'GET'
   const body = await prepareBody(req, deps.config.bodyLimitBytes, deps.config.replayLimitBytes)
   const role = spec?.routing === 'leader' && needsLeader(method, target.path) ? 'leader' : undefined
   const headers = upstreamHeaders(req.headers, { clientIp: req.socket.remoteAddress ?? '', requestId, host: req.headers.host })
@@ -84,7 +91,7 @@ async function forward (req: IncomingMessage, res: ServerResponse, requestId: st
   deps.budget.requestStarted(started)
   try {
     for (let attempt = 1; ; attempt++) {
-      const upstream = pool.pick(now(), { exclude: tried, ...(role !== undefined ? { role } : {}) }) ??
+      const upstream = pool.pick(now(), { exclude: tried, role }) ??
         (role !== undefined ? await waitForLeader(pool, tried, Math.min(deps.config.leaderWaitMs, deadline - now()), now) : undefined)
       if (upstream === undefined) {
         status = writeError(res, noUpstream(target.service, role), requestId, deps.instanceId)
