@@ -5,7 +5,7 @@ import type { LogFile } from './adapters/log-file.js'
 import type { PeerClient } from './adapters/peer-client.js'
 import { canServeReads, step, type Effect, type Event, type ReplicaState } from './core/state.js'
 import type { StoredValue } from './core/store.js'
-import type { AppendReply, AppendRequest, SnapshotRequest } from './core/types.js'
+import type { AppendReply, AppendRequest, Precondition, SnapshotRequest } from './core/types.js'
 import { kvError } from './errors.js'
 import type { KvOutcome } from './metrics.js'
 
@@ -35,7 +35,20 @@ export interface DriverDeps {
 
 export interface WriteResult { version: number, created: boolean }
 
-interface Waiter { created: boolean, resolve: (r: WriteResult) => void, reject: (err: ClusterError) => void }
+export interface WriteRequest {
+  op: 'put' | 'del'
+  key: string
+  value?: Buffer
+  cond?: Precondition
+  /** The gateway's retry key: a retry of a write already applied answers as the first did. */
+  rid?: string
+  /** Epoch ms after which the caller no longer waits (`x-request-deadline`). */
+  deadline?: number
+}
+
+interface Waiter { resolve: (r: WriteResult) => void, reject: (err: ClusterError) => void }
+
+interface ReadWaiter { resolve: () => void, reject: (err: ClusterError) => void, timer: NodeJS.Timeout }
 
 /**
  * Carries out the state machine's effects: the log file, replication over HTTP, the Redis lease,
@@ -47,6 +60,7 @@ export class ReplicaDriver {
   readonly #d: DriverDeps
   readonly #now: () => number
   readonly #waiters = new Map<number, Waiter>()
+  readonly #readers = new Set<ReadWaiter>()
   #peerUrls = new Map<string, string>()
   #tickTimer: NodeJS.Timeout | undefined
   #electionTimer: NodeJS.Timeout | undefined
@@ -98,13 +112,29 @@ export class ReplicaDriver {
     return this.#peerUrls.get(id)
   }
 
-  /** Proposes a write; resolves once acknowledged by the configured quorum. */
-  async write (op: 'put' | 'del', key: string, value: Buffer | undefined, ifMatch: number | 'any' | undefined): Promise<WriteResult> {
+  /**
+   * Proposes a write; resolves once it is acknowledged by the configured quorum and applied, with
+   * what applying it did (its preconditions are decided then, in log order). Rejects with
+   * KVL_ERR_NOT_LEADER (not proposed: never applied), KVL_ERR_NOT_FOUND / KVL_ERR_VERSION_MISMATCH
+   * (applied as a no-op: never changes anything), or KVL_ERR_OUTCOME_UNKNOWN (in the log, not
+   * acknowledged in time: may still be applied).
+   */
+  async write (w: WriteRequest): Promise<WriteResult> {
     const now = this.#now()
+    const budget = w.deadline === undefined ? this.#t.writeTimeoutMs : Math.min(this.#t.writeTimeoutMs, w.deadline - Date.now())
     return await new Promise<WriteResult>((resolve, reject) => {
-      this.#dispatch({ type: 'propose', op, key, ...(value !== undefined ? { value } : {}), ...(ifMatch !== undefined ? { ifMatch } : {}), now, deadline: now + this.#t.writeTimeoutMs }, (effects) => {
+      this.#dispatch({
+        type: 'propose',
+        op: w.op,
+        key: w.key,
+        ...(w.value !== undefined ? { value: w.value } : {}),
+        ...(w.cond !== undefined ? { cond: w.cond } : {}),
+        ...(w.rid !== undefined ? { rid: w.rid } : {}),
+        now,
+        deadline: now + Math.max(0, budget)
+      }, (effects) => {
         for (const e of effects) {
-          if (e.type === 'proposed') this.#waiters.set(e.index, { created: e.created, resolve, reject })
+          if (e.type === 'proposed') this.#waiters.set(e.index, { resolve, reject })
           if (e.type === 'refused') {
             this.#d.observe?.('refused')
             reject(kvError(e.code, e.message))
@@ -114,15 +144,40 @@ export class ReplicaDriver {
     })
   }
 
-  /** A linearizable read on the leader: waits briefly for a new leader's first commit. */
+  /**
+   * A linearizable read on the leader. A new leader serves reads once its first entry is
+   * committed: the read waits for that (woken by the state change, not by polling), at most
+   * `leaderWaitMs`.
+   */
   async readLinearizable (key: string): Promise<StoredValue | undefined> {
-    const giveUp = this.#now() + this.#t.leaderWaitMs
-    while (!canServeReads(this.state, this.#now())) {
+    if (!canServeReads(this.state, this.#now())) {
       if (!this.isLeader) throw kvError('KVL_ERR_NOT_LEADER', 'this replica is not the leader')
-      if (this.#now() >= giveUp) throw kvError('KVL_ERR_NO_QUORUM', 'the leader has not committed its first entry yet')
-      await new Promise((resolve) => setTimeout(resolve, 10))
+      await new Promise<void>((resolve, reject) => {
+        const waiter: ReadWaiter = {
+          resolve,
+          reject,
+          timer: setTimeout(() => {
+            this.#readers.delete(waiter)
+            reject(kvError('KVL_ERR_NO_QUORUM', 'the leader has not committed its first entry yet'))
+          }, this.#t.leaderWaitMs)
+        }
+        this.#readers.add(waiter)
+      })
     }
     return this.state.store.get(key)
+  }
+
+  /** After every event: wakes the reads waiting for this leader to become readable, or fails them when it stopped leading. */
+  #wakeReaders (): void {
+    if (this.#readers.size === 0) return
+    const readable = canServeReads(this.state, this.#now())
+    if (!readable && this.isLeader) return
+    for (const r of this.#readers) {
+      clearTimeout(r.timer)
+      if (readable) r.resolve()
+      else r.reject(kvError('KVL_ERR_NOT_LEADER', 'this replica stopped leading before it could serve the read'))
+    }
+    this.#readers.clear()
   }
 
   /** How many committed entries this replica has not applied yet, as far as it knows. */
@@ -162,6 +217,7 @@ export class ReplicaDriver {
     const { effects } = step(this.state, event)
     beforeRun?.(effects)
     for (const e of effects) this.#run(e, writes)
+    this.#wakeReaders()
     return effects
   }
 
@@ -200,8 +256,13 @@ export class ReplicaDriver {
       case 'ack': {
         const w = this.#waiters.get(e.index)
         this.#waiters.delete(e.index)
-        this.#d.observe?.('acked')
-        w?.resolve({ version: e.index, created: w.created })
+        if (e.result.applied) {
+          this.#d.observe?.('acked')
+          w?.resolve({ version: e.result.version, created: e.result.created })
+        } else {
+          this.#d.observe?.('refused')
+          w?.reject(kvError(e.result.code, e.result.message))
+        }
         return
       }
       case 'fail': {
