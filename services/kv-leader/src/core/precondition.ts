@@ -1,4 +1,4 @@
-import type { ApplyResult, Entry, Precondition } from './types.js'
+import type { ApplyResult, Entry } from './types.js'
 
 /**
  * Decides what a write entry does to the version it finds (`current`, null when the key is

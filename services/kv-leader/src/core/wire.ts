@@ -68,7 +68,6 @@ export function requestToWire (r: AppendRequest): WireAppendRequest {
   return { ...r, entries: r.entries.map(toWire) }
 }
 
-
 /** Validates an append request from the wire; undefined when malformed. */
 export function requestFromWire (body: unknown): AppendRequest | undefined {
   if (typeof body !== 'object' || body === null) return undefined
