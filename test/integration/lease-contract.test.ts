@@ -76,7 +76,7 @@ const cases: Case[] = [
 ]
 
 async function redisNow (): Promise<number> {
-  const [s, us] = await redis.time() as [string, string]
+  const [s = 0, us = 0] = await redis.time()
   return Number(s) * 1000 + Math.floor(Number(us) / 1000)
 }
 
