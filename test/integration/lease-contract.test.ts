@@ -65,13 +65,21 @@ const cases: Case[] = [
   { name: 'steal: never resumes', counter: 3, steal: held('b#1', 3), req: me({ resume: 3, floor: 3 }), expect: { granted: true, epoch: 4 } },
   {
     name: 'steal with an election: the dead holder\'s own position is ignored',
-    holder: held('b#1', 3, 'b'), counter: 3, steal: held('b#1', 3, 'b'),
-    candidates: [cand('b', 3, 40), cand('c', 3, 30)], req: me({ floor: 3, election: elect(3, 30, 2) }), expect: { granted: true, epoch: 4 }
+    holder: held('b#1', 3, 'b'),
+    counter: 3,
+    steal: held('b#1', 3, 'b'),
+    candidates: [cand('b', 3, 40), cand('c', 3, 30)],
+    req: me({ floor: 3, election: elect(3, 30, 2) }),
+    expect: { granted: true, epoch: 4 }
   },
   {
     name: 'steal with an election: still behind another live candidate',
-    holder: held('b#1', 3, 'b'), counter: 3, steal: held('b#1', 3, 'b'),
-    candidates: [cand('b', 3, 40), cand('c', 3, 31)], req: me({ floor: 3, election: elect(3, 30, 2) }), expect: { granted: false, reason: 'behind:c' }
+    holder: held('b#1', 3, 'b'),
+    counter: 3,
+    steal: held('b#1', 3, 'b'),
+    candidates: [cand('b', 3, 40), cand('c', 3, 31)],
+    req: me({ floor: 3, election: elect(3, 30, 2) }),
+    expect: { granted: false, reason: 'behind:c' }
   }
 ]
 

@@ -33,7 +33,7 @@ export interface LeaseKeeperOptions {
 
 /**
  * The driver around the pure lease state: acquires, renews well inside the TTL, steals from a
- * dead holder, and emits `change` whenever we gain or lose the lease (or its epoch changes),
+ * dead holder, and emits `change` whenever we gain or lose the lease or learn of another holder or epoch,
  * `renewed` on every successful renewal. Callers ask `holds()` before every action the lease
  * protects: it reads the monotonic clock, so a process frozen past its lease knows it on waking,
  * before any I/O.
@@ -145,7 +145,7 @@ export class LeaseKeeper extends EventEmitter<{ change: [LeaseState], renewed: [
   #apply (event: LeaseEvent): void {
     const before = this.#state
     this.#state = reduceLease(before, event, this.#opts.timings)
-    if (before.held !== this.#state.held || (this.#state.held && before.epoch !== this.#state.epoch)) {
+    if (before.held !== this.#state.held || before.epoch !== this.#state.epoch || before.holder !== this.#state.holder) {
       this.#opts.log?.info({ held: this.#state.held, epoch: this.#state.epoch, holder: this.#state.holder }, this.#state.held ? 'lease acquired' : 'lease lost')
       this.emit('change', this.#state)
     }
