@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { deadlineHeader } from '../../../../shared/src/service/deadline.js'
+import { deadlineFrom, deadlineHeader } from '../../../../shared/src/service/deadline.js'
 import { retryKeyFrom, retryKeyHeader } from '../../../../shared/src/service/retry-key.js'
 import type { PeerClient } from '../adapters/peer-client.js'
 import type { StoredValue } from '../core/store.js'
@@ -79,8 +79,7 @@ function writeRequest (request: FastifyRequest, op: 'put' | 'del', key: string, 
 }
 
 function deadlineOf (request: FastifyRequest): number | undefined {
-  const deadline = Number(request.headers[deadlineHeader])
-  return Number.isFinite(deadline) && deadline > 0 ? deadline : undefined
+  return deadlineFrom(request.headers[deadlineHeader])
 }
 
 function versionHeaders (reply: FastifyReply, version: number): void {
