@@ -78,12 +78,13 @@ describe('kv-leader answers in commit order', () => {
     const node = cluster.nodes.get(leader)!
     node.signal('SIGSTOP')
     try {
-      // the caller waits 300 ms; the leader stays frozen for 700 ms (well inside its 1.5 s lease)
-      const res = await kv(cluster.url(follower), 'PUT', '/keys/late-forward', 'late', { [deadlineHeader]: String(Date.now() + 300) })
+      // the caller waits 200 ms; the leader stays frozen for 500 ms (well inside its 1.5 s lease,
+      // so it still leads when it wakes and would apply the write if nothing stopped it)
+      const res = await kv(cluster.url(follower), 'PUT', '/keys/late-forward', 'late', { [deadlineHeader]: String(Date.now() + 200) })
       expect(res.status).toBe(503)
       // nobody can say whether a forward that got no answer was applied
       expect(code(res.text)).toBe('KVL_ERR_OUTCOME_UNKNOWN')
-      await sleep(400)
+      await sleep(300)
     } finally {
       node.signal('SIGCONT')
     }

@@ -340,7 +340,7 @@ export class ReplicaDriver {
         return
       }
       case 'role':
-        this.#d.log.info({ role: e.role, epoch: e.epoch, lastIndex: this.state.log.lastIndex, commitIndex: this.state.commitIndex }, 'role changed')
+        this.#d.log.info({ role: e.role, epoch: e.epoch, why: e.why, lastIndex: this.state.log.lastIndex, commitIndex: this.state.commitIndex }, 'role changed')
         this.#announcedEpoch = e.epoch
         if (e.role === 'follower') this.#d.observe?.('stepped-down')
         this.#d.onRole(e.role, e.epoch)

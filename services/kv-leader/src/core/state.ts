@@ -83,7 +83,8 @@ export type Effect =
   /** The write at `index` is committed (or durable, by the ack mode) and applied: answer with what it did. */
   | { type: 'ack', index: number, result: ApplyResult }
   | { type: 'fail', index: number, code: KvErrorCode, message: string }
-  | { type: 'role', role: 'leader' | 'follower', epoch: number }
+  /** `why`: what made a leader step down (for the log). */
+  | { type: 'role', role: 'leader' | 'follower', epoch: number, why?: string }
   | { type: 'proposed', index: number }
   | { type: 'refused', code: KvErrorCode, message: string }
   | { type: 'reply', reply: AppendReply }
@@ -241,7 +242,7 @@ function stepDown (s: ReplicaState, effects: Effect[], why: string): void {
   s.peers.clear()
   s.readyIndex = 0
   s.announced = false
-  effects.push({ type: 'role', role: 'follower', epoch: s.epoch })
+  effects.push({ type: 'role', role: 'follower', epoch: s.epoch, why })
 }
 
 /**
