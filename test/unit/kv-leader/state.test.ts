@@ -238,7 +238,7 @@ describe('kv-leader state machine', () => {
     const effects = sim.run('a', { type: 'appendReply', peer: 'b', sentEpoch: 1, reply, now: 0 })
     expect(sim.nodes.a!.role).toBe('follower')
     expect(of(effects, 'fail').map((f) => f.code)).toEqual(['KVL_ERR_OUTCOME_UNKNOWN'])
-    expect(of(effects, 'role')).toEqual([{ type: 'role', role: 'follower', epoch: 2 }])
+    expect(of(effects, 'role')).toEqual([{ type: 'role', role: 'follower', epoch: 2, why: 'replica b has seen epoch 2' }])
   })
 
   it('a leader whose lease lapsed (frozen past its TTL) refuses writes and acknowledges nothing', () => {
