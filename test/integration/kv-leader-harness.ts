@@ -19,7 +19,7 @@ export class KvCluster {
   readonly env: Record<string, string>
 
   constructor (prefix: string, env: Record<string, string> = {}) {
-    this.env = { NINES_PREFIX: prefix, KV_LEASE_TTL_MS: '400', KV_LEASE_RENEW_MS: '80', KV_ELECTION_POLL_MS: '40', KV_WRITE_TIMEOUT_MS: '800', KV_FSYNC: 'never', ...env }
+    this.env = { NINES_PREFIX: prefix, KV_WRITE_TIMEOUT_MS: '800', KV_FSYNC: 'never', ...env }
   }
 
   async start ({ gateway = false } = {}): Promise<void> {

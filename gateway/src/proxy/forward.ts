@@ -18,6 +18,8 @@ import { upstreamHeaders } from './headers.js'
 import { parseProxyPath } from './path.js'
 import { ProxyTry } from './proxy-try.js'
 import { deadlineHeader } from '../../../shared/src/service/deadline.js'
+import { retryKeyHeader } from '../../../shared/src/service/retry-key.js'
+import { randomUUID } from 'node:crypto'
 import type { EventLog } from '../events/event-log.js'
 import type { Traffic } from '../stats/traffic.js'
 
@@ -76,6 +78,10 @@ async function forwardTo (req: IncomingMessage, res: ServerResponse, requestId: 
   const body = await prepareBody(req, deps.config.bodyLimitBytes, deps.config.replayLimitBytes)
   const role = spec?.routing === 'leader' && needsLeader(method, target.path) ? 'leader' : undefined
   const headers = upstreamHeaders(req.headers, { clientIp: req.socket.remoteAddress ?? '', requestId, host: req.headers.host })
+  // one key for every try of this request, never the client's: a service that remembers it
+  // applies a retried write once (kv-leader); a client's own value could collide across requests
+  if (method === 'GET' || method === 'HEAD') delete headers[retryKeyHeader]
+  else headers[retryKeyHeader] = randomUUID()
   const dispatchBody = body.kind === 'buffered' ? body.data : body.kind === 'streamed' ? body.stream : null
 
   let current: ProxyTry | undefined

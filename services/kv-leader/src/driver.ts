@@ -1,28 +1,35 @@
+import type { Socket } from 'node:net'
 import type { ClusterError } from '../../../shared/src/errors.js'
+import type { LeaseKeeper } from '../../../shared/src/lease/lease-keeper.js'
+import type { LeaseState } from '../../../shared/src/lease/state.js'
 import type { Logger } from '../../../shared/src/logger.js'
-import type { LeaderLease } from './adapters/lease.js'
 import type { LogFile } from './adapters/log-file.js'
 import type { PeerClient } from './adapters/peer-client.js'
 import { canServeReads, step, type Effect, type Event, type ReplicaState } from './core/state.js'
 import type { StoredValue } from './core/store.js'
-import type { AppendReply, AppendRequest, SnapshotRequest } from './core/types.js'
+import type { AppendReply, AppendRequest, Precondition, SnapshotRequest } from './core/types.js'
 import { kvError } from './errors.js'
 import type { KvOutcome } from './metrics.js'
 
 export interface DriverTimings {
-  /** How often the state machine sees the clock (deadlines, heartbeats, lease expiry). */
+  /** How often the leader's state machine sees the clock (deadlines, heartbeats, lease expiry). */
   tickMs: number
-  /** How often the leader renews its lease. */
-  renewMs: number
-  /** How often a follower publishes its position and looks at (or tries to take) the lease. */
-  electionPollMs: number
   writeTimeoutMs: number
   /** How long a follower waits for a leader to forward to. */
   leaderWaitMs: number
+  /**
+   * A follower contends for the lease only after hearing nothing from the leader for this long
+   * (Raft's check-quorum idea): a leader that is alive but slow to renew on a busy host resumes
+   * its own lease instead of being replaced. A leader's closed connections end the wait at once.
+   */
+  leaderSilenceMs: number
+  /** How long a published log position stays visible to an election (the lease TTL). */
+  positionTtlMs: number
 }
 
 export interface DriverDeps {
-  lease: LeaderLease
+  /** The fencing lease (shared/src/lease) this replica set elects its leader with. */
+  lease: LeaseKeeper
   logFile: LogFile
   peers: PeerClient
   log: Logger
@@ -35,7 +42,20 @@ export interface DriverDeps {
 
 export interface WriteResult { version: number, created: boolean }
 
-interface Waiter { created: boolean, resolve: (r: WriteResult) => void, reject: (err: ClusterError) => void }
+export interface WriteRequest {
+  op: 'put' | 'del'
+  key: string
+  value?: Buffer
+  cond?: Precondition
+  /** The gateway's retry key: a retry of a write already applied answers as the first did. */
+  rid?: string
+  /** Epoch ms after which the caller no longer waits (`x-request-deadline`). */
+  deadline?: number
+}
+
+interface Waiter { resolve: (r: WriteResult) => void, reject: (err: ClusterError) => void }
+
+interface ReadWaiter { resolve: () => void, reject: (err: ClusterError) => void, timer: NodeJS.Timeout }
 
 /**
  * Carries out the state machine's effects: the log file, replication over HTTP, the Redis lease,
@@ -47,13 +67,15 @@ export class ReplicaDriver {
   readonly #d: DriverDeps
   readonly #now: () => number
   readonly #waiters = new Map<number, Waiter>()
+  readonly #readers = new Set<ReadWaiter>()
   #peerUrls = new Map<string, string>()
   #tickTimer: NodeJS.Timeout | undefined
-  #electionTimer: NodeJS.Timeout | undefined
-  #electionBusy = false
   #stopped = false
   #published = ''
   #announcedEpoch = -1
+  /** When an append from the current leader last arrived (monotonic ms). */
+  #heardFromLeader = -Infinity
+  readonly #leaderSockets = new WeakSet<Socket>()
 
   constructor (state: ReplicaState, timings: DriverTimings, deps: DriverDeps) {
     this.state = state
@@ -63,24 +85,81 @@ export class ReplicaDriver {
   }
 
   start (): void {
-    this.#tickTimer = setInterval(() => this.#dispatch({ type: 'tick', now: this.#now() }), this.#t.tickMs)
-    const loop = (): void => {
-      if (this.#stopped) return
-      const delay = this.state.role === 'leader' ? this.#t.renewMs : this.#t.electionPollMs
-      this.#electionTimer = setTimeout(() => { void this.#election().finally(loop) }, delay)
-    }
-    void this.#election().finally(loop)
+    this.#d.lease.on('change', (lease) => this.#onLease(lease, false))
+    this.#d.lease.on('renewed', (lease) => this.#onLease(lease, true))
+    this.#d.lease.start()
   }
 
   async stop (): Promise<void> {
     this.#stopped = true
-    clearInterval(this.#tickTimer)
-    clearTimeout(this.#electionTimer)
-    if (this.state.role === 'leader') {
-      const epoch = this.state.epoch
-      this.#dispatch({ type: 'leaseLost', now: this.#now() })
-      await this.#d.lease.release(epoch).catch(() => {})
+    this.#stopTicking()
+    // releases the lease when held, so a successor need not wait for the TTL
+    await this.#d.lease.stop()
+    if (this.state.role === 'leader') this.#dispatch({ type: 'leaseLost', now: this.#now() })
+  }
+
+  /**
+   * What the lease keeper asks before contending for a free lease: not while the leader is
+   * heard from (it may only be slow to renew), else with this replica's log position for the
+   * election rule (shared/src/lease/rules.ts).
+   */
+  candidacy (): false | { election: { candidate: string, position: { epoch: number, index: number }, quorum: number } } {
+    if (this.#stopped || this.#now() - this.#heardFromLeader < this.#t.leaderSilenceMs) return false
+    const s = this.state
+    return { election: { candidate: s.id, position: s.log.position, quorum: Math.floor(s.clusterSize / 2) + 1 } }
+  }
+
+  /**
+   * The leader's replication requests came over `socket`: when it closes, the leader may have
+   * died (a killed process's connections close at once), so stop waiting for its silence.
+   */
+  watchLeaderConnection (socket: Socket, leaderId: string): void {
+    if (this.#leaderSockets.has(socket)) return
+    this.#leaderSockets.add(socket)
+    socket.once('close', () => {
+      if (this.state.role !== 'follower' || this.state.leaderId !== leaderId) return
+      this.#heardFromLeader = -Infinity
+      this.#d.lease.poke()
+    })
+  }
+
+  #onLease (lease: LeaseState, renewal: boolean): void {
+    const s = this.state
+    const now = this.#now()
+    if (lease.held) {
+      // a renewal of a lease the state machine already gave up (its clock ran out) is a new term of the same epoch
+      if (renewal && s.role === 'leader' && s.epoch === lease.epoch) this.#dispatch({ type: 'leaseRenewed', validUntil: lease.validUntil, now })
+      else {
+        if (!renewal) this.#d.log.info({ epoch: lease.epoch, lastIndex: s.log.lastIndex }, 'took the leader lease')
+        this.#d.observe?.('elected')
+        this.#dispatch({ type: 'leaseAcquired', epoch: lease.epoch, validUntil: lease.validUntil, now })
+      }
+      if (s.role === 'leader') this.#startTicking()
+      return
     }
+    if (s.role === 'leader') this.#dispatch({ type: 'leaseLost', now })
+    this.#stopTicking()
+    const holder = lease.holder.split('#')[0] ?? ''
+    if (holder !== '' && holder !== s.id) this.#dispatch({ type: 'leaderObserved', epoch: lease.epoch, leaderId: holder, now })
+    if (s.role === 'follower' && s.epoch !== this.#announcedEpoch) {
+      // keep the registry's view of a follower's epoch current (GET /registry shows it)
+      this.#announcedEpoch = s.epoch
+      this.#d.onRole('follower', s.epoch)
+    }
+  }
+
+  /** Only a leader has deadlines, heartbeats and a lease end to watch: a follower needs no clock. */
+  #startTicking (): void {
+    if (this.#tickTimer !== undefined || this.#stopped) return
+    this.#tickTimer = setInterval(() => {
+      this.#dispatch({ type: 'tick', now: this.#now() })
+      if (this.state.role !== 'leader') this.#stopTicking()
+    }, this.#t.tickMs)
+  }
+
+  #stopTicking (): void {
+    clearInterval(this.#tickTimer)
+    this.#tickTimer = undefined
   }
 
   /** The replicas' base URLs, from the registry (this one's excluded). */
@@ -98,13 +177,29 @@ export class ReplicaDriver {
     return this.#peerUrls.get(id)
   }
 
-  /** Proposes a write; resolves once acknowledged by the configured quorum. */
-  async write (op: 'put' | 'del', key: string, value: Buffer | undefined, ifMatch: number | 'any' | undefined): Promise<WriteResult> {
+  /**
+   * Proposes a write; resolves once it is acknowledged by the configured quorum and applied, with
+   * what applying it did (its preconditions are decided then, in log order). Rejects with
+   * KVL_ERR_NOT_LEADER (not proposed: never applied), KVL_ERR_NOT_FOUND / KVL_ERR_VERSION_MISMATCH
+   * (applied as a no-op: never changes anything), or KVL_ERR_OUTCOME_UNKNOWN (in the log, not
+   * acknowledged in time: may still be applied).
+   */
+  async write (w: WriteRequest): Promise<WriteResult> {
     const now = this.#now()
+    const budget = w.deadline === undefined ? this.#t.writeTimeoutMs : Math.min(this.#t.writeTimeoutMs, w.deadline - Date.now())
     return await new Promise<WriteResult>((resolve, reject) => {
-      this.#dispatch({ type: 'propose', op, key, ...(value !== undefined ? { value } : {}), ...(ifMatch !== undefined ? { ifMatch } : {}), now, deadline: now + this.#t.writeTimeoutMs }, (effects) => {
+      this.#dispatch({
+        type: 'propose',
+        op: w.op,
+        key: w.key,
+        ...(w.value !== undefined ? { value: w.value } : {}),
+        ...(w.cond !== undefined ? { cond: w.cond } : {}),
+        ...(w.rid !== undefined ? { rid: w.rid } : {}),
+        now,
+        deadline: now + Math.max(0, budget)
+      }, (effects) => {
         for (const e of effects) {
-          if (e.type === 'proposed') this.#waiters.set(e.index, { created: e.created, resolve, reject })
+          if (e.type === 'proposed') this.#waiters.set(e.index, { resolve, reject })
           if (e.type === 'refused') {
             this.#d.observe?.('refused')
             reject(kvError(e.code, e.message))
@@ -114,15 +209,40 @@ export class ReplicaDriver {
     })
   }
 
-  /** A linearizable read on the leader: waits briefly for a new leader's first commit. */
+  /**
+   * A linearizable read on the leader. A new leader serves reads once its first entry is
+   * committed: the read waits for that (woken by the state change, not by polling), at most
+   * `leaderWaitMs`.
+   */
   async readLinearizable (key: string): Promise<StoredValue | undefined> {
-    const giveUp = this.#now() + this.#t.leaderWaitMs
-    while (!canServeReads(this.state, this.#now())) {
+    if (!canServeReads(this.state, this.#now())) {
       if (!this.isLeader) throw kvError('KVL_ERR_NOT_LEADER', 'this replica is not the leader')
-      if (this.#now() >= giveUp) throw kvError('KVL_ERR_NO_QUORUM', 'the leader has not committed its first entry yet')
-      await new Promise((resolve) => setTimeout(resolve, 10))
+      await new Promise<void>((resolve, reject) => {
+        const waiter: ReadWaiter = {
+          resolve,
+          reject,
+          timer: setTimeout(() => {
+            this.#readers.delete(waiter)
+            reject(kvError('KVL_ERR_NO_QUORUM', 'the leader has not committed its first entry yet'))
+          }, this.#t.leaderWaitMs)
+        }
+        this.#readers.add(waiter)
+      })
     }
     return this.state.store.get(key)
+  }
+
+  /** After every event: wakes the reads waiting for this leader to become readable, or fails them when it stopped leading. */
+  #wakeReaders (): void {
+    if (this.#readers.size === 0) return
+    const readable = canServeReads(this.state, this.#now())
+    if (!readable && this.isLeader) return
+    for (const r of this.#readers) {
+      clearTimeout(r.timer)
+      if (readable) r.resolve()
+      else r.reject(kvError('KVL_ERR_NOT_LEADER', 'this replica stopped leading before it could serve the read'))
+    }
+    this.#readers.clear()
   }
 
   /** How many committed entries this replica has not applied yet, as far as it knows. */
@@ -133,25 +253,27 @@ export class ReplicaDriver {
 
   /** Follower side of replication: store the entries, publish the new position, then answer. */
   async onAppend (request: AppendRequest): Promise<AppendReply> {
-    return await this.#answer({ type: 'appendRequest', request, now: this.#now() })
+    return await this.#answer({ type: 'appendRequest', request, now: this.#now() }, request.epoch)
   }
 
   /** Follower side of a snapshot install: the same, with the snapshot stored first. */
   async onSnapshot (request: SnapshotRequest): Promise<AppendReply> {
-    return await this.#answer({ type: 'snapshotRequest', request, now: this.#now() })
+    return await this.#answer({ type: 'snapshotRequest', request, now: this.#now() }, request.epoch)
   }
 
-  async #answer (event: Event): Promise<AppendReply> {
+  async #answer (event: Event, sentEpoch: number): Promise<AppendReply> {
     const writes: Array<Promise<void>> = []
     const effects = this.#dispatch(event, undefined, writes)
     const reply = effects.find((e): e is Extract<Effect, { type: 'reply' }> => e.type === 'reply')?.reply
     if (reply === undefined) throw new Error('append produced no reply')
+    // the current leader is alive: no campaigning while it is heard from
+    if (sentEpoch >= this.state.epoch && this.state.role === 'follower') this.#heardFromLeader = this.#now()
     const position = this.state.log.position
     const key = `${position.epoch}:${position.index}`
-    // Publish before acknowledging: an election must see every acknowledged entry (see lease.ts).
+    // Publish before acknowledging: an election must see every acknowledged entry (rules.ts).
     // Alongside the disk write: a position published a little early can only delay an election.
     const publish = reply.ok && key !== this.#published
-      ? this.#d.lease.publish(position, this.state.epoch).then(() => { this.#published = key })
+      ? this.#d.lease.lease.publish(this.state.id, position, this.state.epoch, this.#t.positionTtlMs).then(() => { this.#published = key })
       : undefined
     // written(): a resent batch whose entries are already in the log still waits for their write
     await Promise.all([...writes, this.#d.logFile.written(), publish])
@@ -162,6 +284,7 @@ export class ReplicaDriver {
     const { effects } = step(this.state, event)
     beforeRun?.(effects)
     for (const e of effects) this.#run(e, writes)
+    this.#wakeReaders()
     return effects
   }
 
@@ -200,8 +323,13 @@ export class ReplicaDriver {
       case 'ack': {
         const w = this.#waiters.get(e.index)
         this.#waiters.delete(e.index)
-        this.#d.observe?.('acked')
-        w?.resolve({ version: e.index, created: w.created })
+        if (e.result.applied) {
+          this.#d.observe?.('acked')
+          w?.resolve({ version: e.result.version, created: e.result.created })
+        } else {
+          this.#d.observe?.('refused')
+          w?.reject(kvError(e.result.code, e.result.message))
+        }
         return
       }
       case 'fail': {
@@ -212,7 +340,7 @@ export class ReplicaDriver {
         return
       }
       case 'role':
-        this.#d.log.info({ role: e.role, epoch: e.epoch, lastIndex: this.state.log.lastIndex, commitIndex: this.state.commitIndex }, 'role changed')
+        this.#d.log.info({ role: e.role, epoch: e.epoch, why: e.why, lastIndex: this.state.log.lastIndex, commitIndex: this.state.commitIndex }, 'role changed')
         this.#announcedEpoch = e.epoch
         if (e.role === 'follower') this.#d.observe?.('stepped-down')
         this.#d.onRole(e.role, e.epoch)
@@ -245,40 +373,5 @@ export class ReplicaDriver {
       (reply) => this.#dispatch({ type: 'appendReply', peer, sentEpoch: request.epoch, reply, now: this.#now() }),
       () => this.#dispatch({ type: 'appendFailed', peer, now: this.#now() })
     )
-  }
-
-  async #election (): Promise<void> {
-    if (this.#electionBusy || this.#stopped) return
-    this.#electionBusy = true
-    try {
-      const s = this.state
-      if (s.role === 'leader') {
-        const epoch = s.epoch
-        const validUntil = await this.#d.lease.renew(epoch, s.log.position)
-        if (s.role !== 'leader' || s.epoch !== epoch) return
-        if (validUntil === undefined) this.#dispatch({ type: 'leaseLost', now: this.#now() })
-        else this.#dispatch({ type: 'leaseRenewed', validUntil, now: this.#now() })
-        return
-      }
-      const position = s.log.position
-      const result = await this.#d.lease.tick(position, s.epoch, Math.floor(s.clusterSize / 2) + 1)
-      this.#published = `${position.epoch}:${position.index}`
-      if (result.kind === 'acquired') {
-        this.#d.log.info({ epoch: result.epoch, lastIndex: s.log.lastIndex }, 'took the leader lease')
-        this.#d.observe?.('elected')
-        this.#dispatch({ type: 'leaseAcquired', epoch: result.epoch, validUntil: result.validUntil, now: this.#now() })
-      } else if (result.kind === 'held' && result.holder !== s.id) {
-        this.#dispatch({ type: 'leaderObserved', epoch: result.epoch, leaderId: result.holder, now: this.#now() })
-      }
-      if (s.role === 'follower' && s.epoch !== this.#announcedEpoch) {
-        // keep the registry's view of a follower's epoch current (GET /registry shows it)
-        this.#announcedEpoch = s.epoch
-        this.#d.onRole('follower', s.epoch)
-      }
-    } catch (err) {
-      this.#d.log.debug({ err: (err as Error).message }, 'lease round failed')
-    } finally {
-      this.#electionBusy = false
-    }
   }
 }

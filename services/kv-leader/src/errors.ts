@@ -9,6 +9,7 @@ export const kvErrorCodes = {
   KVL_ERR_NOT_FOUND: 404,
   KVL_ERR_VERSION_MISMATCH: 412,
   KVL_ERR_NO_QUORUM: 503,
+  KVL_ERR_OUTCOME_UNKNOWN: 503,
   KVL_ERR_NOT_LEADER: 503,
   KVL_ERR_NO_LEADER: 503,
   KVL_ERR_BAD_REPLICATION: 400
@@ -16,5 +17,12 @@ export const kvErrorCodes = {
 
 export type KvErrorCode = keyof typeof kvErrorCodes
 
-/** Every 503 (no quorum, no leader, not the leader) is retryable. */
-export const kvError = errorFactory(kvErrorCodes)
+const factory = errorFactory(kvErrorCodes)
+
+/**
+ * Every 503 that says "not done" (no quorum for a read, no leader, not the leader) is retryable;
+ * `KVL_ERR_OUTCOME_UNKNOWN` is not: the write may still be applied, so repeating it is the
+ * client's call, never a proxy's.
+ */
+export const kvError: typeof factory = (code, message, options = {}) =>
+  factory(code, message, code === 'KVL_ERR_OUTCOME_UNKNOWN' ? { ...options, retryable: false } : options)

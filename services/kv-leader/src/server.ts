@@ -1,7 +1,11 @@
+import { randomBytes } from 'node:crypto'
 import { join, resolve } from 'node:path'
+import { checkLeaseTimings } from '../../../shared/src/lease/state.js'
+import { LeaseKeeper, type Candidacy } from '../../../shared/src/lease/lease-keeper.js'
+import { leaseKeys } from '../../../shared/src/lease/redis-lease.js'
+import { createRedis } from '../../../shared/src/redis.js'
 import { RegistryWatcher } from '../../../shared/src/registry/watcher.js'
 import { runService } from '../../../shared/src/service/run-service.js'
-import { LeaderLease } from './adapters/lease.js'
 import { LogFile } from './adapters/log-file.js'
 import { PeerClient } from './adapters/peer-client.js'
 import { buildApp } from './app.js'
@@ -30,11 +34,26 @@ await runService({
       compactEntries: config.compactEntries
     }, recovered.log, recovered.snapshot)
     const peers = new PeerClient({ timeoutMs: config.replicationTimeoutMs })
-    const lease = new LeaderLease({ redis, prefix: `${config.keyPrefix}:${service}`, id: instanceId, ttlMs: config.leaseTtlMs })
+    const timings = { ttlMs: config.leaseTtlMs, renewMs: config.renewMs, retryMs: config.electionPollMs, marginMs: config.leaseMarginMs }
+    const problems = checkLeaseTimings(timings)
+    if (problems.length > 0) throw new Error(`kv-leader lease timings: ${problems.join('; ')}`)
+    // a connection of its own: its Redis client id tells the others whether this replica is alive
+    const leaseRedis = createRedis(config.redisUrl, log)
+    const lease: LeaseKeeper = new LeaseKeeper({
+      redis: leaseRedis,
+      keys: leaseKeys(config.keyPrefix, service),
+      // a restart is a new holder: it never resumes an epoch whose log tail it may have lost
+      owner: `${instanceId}#${randomBytes(4).toString('hex')}`,
+      timings,
+      floor: () => state.epoch,
+      // called only once the driver started the keeper
+      candidacy: (): Candidacy | false => driver.candidacy(),
+      log
+    })
     let registered = false
     // the metrics live in the app's registry, and the app needs the driver: bound once both exist
     const metrics: { record?: (outcome: KvOutcome) => void } = {}
-    const driver = new ReplicaDriver(state, config, {
+    const driver: ReplicaDriver = new ReplicaDriver(state, { ...config, positionTtlMs: config.leaseTtlMs }, {
       lease,
       logFile,
       peers,
@@ -68,6 +87,7 @@ await runService({
       },
       stop: async () => {
         await driver.stop()
+        leaseRedis.disconnect()
         await watcher.stop()
         await logFile.close()
         await peers.close()

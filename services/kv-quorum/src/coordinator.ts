@@ -55,7 +55,8 @@ export class Coordinator {
     this.#o = opts
   }
 
-  async write (key: string, value: Buffer | null, quorum: Quorum): Promise<WriteOutcome> {
+  /** `deadline`: the client's (epoch ms), passed on to every replica so none applies the write after the client gave up. */
+  async write (key: string, value: Buffer | null, quorum: Quorum, deadline?: number): Promise<WriteOutcome> {
     const { directory, replica, peers, hints, clock, replicaTimeoutMs, metrics } = this.#o
     const record: KvRecord = { key, value, version: { ...clock.now(), n: directory.self } }
     const targets = directory.targets()
@@ -72,7 +73,7 @@ export class Coordinator {
           ? replica.apply([record])
           : target.url === undefined
             ? Promise.reject(new NotRegistered(target.id))
-            : peers.putRecords(target.url, [record], replicaTimeoutMs)
+            : peers.putRecords(target.url, [record], replicaTimeoutMs, deadline)
         send.then(() => { tally.succeed(target.id); settle() }, (err: Error) => {
           tally.fail(target.id)
           if (!target.self && hints.add(target.id, record)) metrics.hintsStored.inc()
@@ -83,7 +84,7 @@ export class Coordinator {
     })
   }
 
-  async read (key: string, quorum: Quorum): Promise<ReadOutcome> {
+  async read (key: string, quorum: Quorum, deadline?: number): Promise<ReadOutcome> {
     const { directory, replica, peers, replicaTimeoutMs } = this.#o
     const targets = directory.targets()
     const tally = new QuorumTally(quorum.r, targets.length)
@@ -91,7 +92,7 @@ export class Coordinator {
     const fetchFrom = async (target: ReplicaTarget): Promise<KvRecord | undefined> => {
       if (target.self) return replica.get(key)
       if (target.url === undefined) throw new NotRegistered(target.id)
-      const record = await peers.getRecord(target.url, key, replicaTimeoutMs)
+      const record = await peers.getRecord(target.url, key, replicaTimeoutMs, deadline)
       if (record !== undefined) this.#o.clock.observe(record.version)
       return record
     }

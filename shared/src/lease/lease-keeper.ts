@@ -3,7 +3,11 @@ import { performance } from 'node:perf_hooks'
 import type { Logger } from '../logger.js'
 import type { Redis } from '../redis.js'
 import { RedisLease, type LeaseKeys, type LeaseReply } from './redis-lease.js'
+import type { LeaseRequest, LogPosition } from './rules.js'
 import { holdsLease, initialLeaseState, nextLeaseAction, reduceLease, type LeaseEvent, type LeaseState, type LeaseTimings } from './state.js'
+
+/** What a contender for a free lease brings: nothing (a pair's lease), or its log for an election. */
+export type Candidacy = { election?: undefined } | { election: { candidate: string, position: LogPosition, quorum: number } }
 
 export interface LeaseKeeperOptions {
   /** A connection of its own: its Redis client id tells contenders whether we are alive. */
@@ -14,6 +18,14 @@ export interface LeaseKeeperOptions {
   timings: LeaseTimings
   /** Take over at once when the holder's Redis connection is gone (kill -9), instead of waiting for the TTL. @default true */
   fastTakeover?: boolean
+  /** The newest epoch this process has seen anywhere (a downstream's answer, a peer's message): a new epoch passes it. @default () => 0 */
+  floor?: () => number
+  /**
+   * Whether to contend for a free lease now, and with what: `false` while we know a live holder
+   * (kv-leader: a leader we hear from), so a holder that is slow to renew resumes its own lease
+   * instead of being replaced. @default () => ({}) (always contend, no election rule)
+   */
+  candidacy?: () => Candidacy | false
   /** A monotonic clock in ms. @default performance.now */
   clock?: () => number
   log?: Logger
@@ -21,11 +33,12 @@ export interface LeaseKeeperOptions {
 
 /**
  * The driver around the pure lease state: acquires, renews well inside the TTL, steals from a
- * dead holder, and emits `change` whenever we gain or lose the lease (or its epoch changes).
- * Callers ask `holds()` before every action the lease protects: it reads the monotonic clock,
- * so a process frozen past its lease knows it on waking, before any I/O.
+ * dead holder, and emits `change` whenever we gain or lose the lease or learn of another holder or epoch,
+ * `renewed` on every successful renewal. Callers ask `holds()` before every action the lease
+ * protects: it reads the monotonic clock, so a process frozen past its lease knows it on waking,
+ * before any I/O.
  */
-export class LeaseKeeper extends EventEmitter<{ change: [LeaseState] }> {
+export class LeaseKeeper extends EventEmitter<{ change: [LeaseState], renewed: [LeaseState] }> {
   readonly #lease: RedisLease
   readonly #redis: Redis
   readonly #opts: LeaseKeeperOptions
@@ -48,6 +61,8 @@ export class LeaseKeeper extends EventEmitter<{ change: [LeaseState] }> {
 
   get state (): LeaseState { return this.#state }
   get epoch (): number { return this.#state.epoch }
+  /** The scripts, for what the keeper does not do itself (an election candidate's position). */
+  get lease (): RedisLease { return this.#lease }
 
   /** Whether we hold the lease at this instant, by our own monotonic clock. */
   holds (): boolean {
@@ -57,6 +72,11 @@ export class LeaseKeeper extends EventEmitter<{ change: [LeaseState] }> {
   start (): void {
     this.#running = true
     this.#schedule(0)
+  }
+
+  /** Runs a round now (something suggests the holder is gone) instead of at the next retry. */
+  poke (): void {
+    if (this.#running && this.#ticking === undefined) this.#schedule(0)
   }
 
   /** Stops renewing and releases the lease if we hold it, so a successor needs no TTL wait. */
@@ -71,7 +91,7 @@ export class LeaseKeeper extends EventEmitter<{ change: [LeaseState] }> {
     }
   }
 
-  /** The downstream refused our epoch as stale: stop acting as holder until Redis says otherwise. */
+  /** The downstream refused our epoch as stale (or we stopped acting as holder): until Redis says otherwise. */
   drop (): void {
     if (this.#state.held) this.#apply({ type: 'dropped' })
   }
@@ -89,17 +109,29 @@ export class LeaseKeeper extends EventEmitter<{ change: [LeaseState] }> {
 
   async #tick (): Promise<void> {
     const { owner, timings } = this.#opts
+    const holding = this.#state.held
+    const candidacy = holding ? {} : (this.#opts.candidacy?.() ?? {})
+    if (candidacy === false) return
     const sentAt = this.#clock()
     try {
       this.#client ??= await this.#lease.clientId()
-      let reply: LeaseReply = await this.#lease.acquire(owner, timings.ttlMs, this.#client)
-      if (!reply.granted && this.#opts.fastTakeover !== false && !(await this.#lease.clientAlive(reply.client))) {
-        this.#opts.log?.warn({ holder: reply.owner, epoch: reply.epoch }, 'lease holder connection is gone; taking over')
-        reply = await this.#lease.steal(owner, timings.ttlMs, this.#client, reply)
+      const req: LeaseRequest = {
+        owner,
+        client: this.#client,
+        floor: Math.max(this.#state.epoch, this.#opts.floor?.() ?? 0),
+        // a holder that lost its lease to the clock resumes it when nobody took a newer epoch
+        resume: this.#state.holder === owner ? this.#state.epoch : 0,
+        ...(candidacy.election !== undefined ? { election: candidacy.election } : {})
       }
-      this.#apply(reply.granted
-        ? { type: 'granted', epoch: reply.epoch, owner, sentAt }
-        : { type: 'refused', epoch: reply.epoch, holder: reply.owner })
+      let reply: LeaseReply = await this.#lease.acquire(req, timings.ttlMs)
+      if (!reply.granted && reply.reason === 'held' && this.#opts.fastTakeover !== false && !(await this.#lease.clientAlive(reply.client))) {
+        this.#opts.log?.warn({ holder: reply.owner, epoch: reply.epoch }, 'lease holder connection is gone; taking over')
+        reply = await this.#lease.steal(req, timings.ttlMs, reply)
+      }
+      if (reply.granted) this.#apply({ type: 'granted', epoch: reply.epoch, owner, sentAt })
+      else if (reply.reason === 'held') this.#apply({ type: 'refused', epoch: reply.epoch, holder: reply.owner })
+      else this.#opts.log?.debug({ reason: reply.reason }, 'lease is free but this candidate may not take it')
+      if (reply.granted && holding && this.#state.held) this.emit('renewed', this.#state)
     } catch (err) {
       this.#opts.log?.debug({ err: (err as Error).message }, 'lease request failed')
       this.#apply({ type: 'failed' })
@@ -113,7 +145,7 @@ export class LeaseKeeper extends EventEmitter<{ change: [LeaseState] }> {
   #apply (event: LeaseEvent): void {
     const before = this.#state
     this.#state = reduceLease(before, event, this.#opts.timings)
-    if (before.held !== this.#state.held || (this.#state.held && before.epoch !== this.#state.epoch)) {
+    if (before.held !== this.#state.held || before.epoch !== this.#state.epoch || before.holder !== this.#state.holder) {
       this.#opts.log?.info({ held: this.#state.held, epoch: this.#state.epoch, holder: this.#state.holder }, this.#state.held ? 'lease acquired' : 'lease lost')
       this.emit('change', this.#state)
     }

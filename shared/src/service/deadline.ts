@@ -12,9 +12,8 @@ import { clusterError } from '../errors.js'
 export const deadlineHeader = 'x-request-deadline'
 
 export function deadlinePassed (header: string | string[] | undefined, now: number): boolean {
-  if (typeof header !== 'string') return false
-  const deadline = Number(header)
-  return Number.isFinite(deadline) && deadline > 0 && now > deadline
+  const deadline = deadlineFrom(header)
+  return deadline !== undefined && now > deadline
 }
 
 export function enforceDeadlines (app: FastifyInstance): void {
@@ -23,4 +22,21 @@ export function enforceDeadlines (app: FastifyInstance): void {
       throw clusterError('HTTP_ERR_DEADLINE_PASSED', 'the caller stopped waiting for this request before it could start; nothing was done')
     }
   })
+}
+
+/** The caller's deadline (epoch ms) from the header, or undefined when it sent none. */
+export function deadlineFrom (header: string | string[] | undefined): number | undefined {
+  if (typeof header !== 'string') return undefined
+  const deadline = Number(header)
+  return Number.isFinite(deadline) && deadline > 0 ? deadline : undefined
+}
+
+/**
+ * The deadline an internal call carries on the next hop: its own timeout from now, never past
+ * the deadline of the request it serves. The receiver refuses the call if it reads it later
+ * (`enforceDeadlines`), so a process frozen while the call waited never acts on it after its
+ * caller gave up.
+ */
+export function hopDeadline (timeoutMs: number, upstream: number | undefined = undefined, now = Date.now()): number {
+  return Math.min(now + timeoutMs, upstream ?? Infinity)
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { recoverLog } from '../../../services/kv-leader/src/core/recover.js'
 import { fromWire, replyFromWire, requestFromWire, requestToWire, snapshotFromWire, snapshotRequestFromWire, snapshotRequestToWire, snapshotToWire, toWire } from '../../../services/kv-leader/src/core/wire.js'
-import type { Entry } from '../../../services/kv-leader/src/core/types.js'
+import type { Entry, Snapshot } from '../../../services/kv-leader/src/core/types.js'
 
 const put = (index: number, epoch: number, key: string, value: string): Entry => ({ index, epoch, op: 'put', key, value: Buffer.from(value) })
 const line = (e: Entry): string => JSON.stringify(toWire(e)) + '\n'
@@ -59,11 +59,29 @@ describe('log file format and recovery', () => {
   })
 
   it('snapshots round-trip, and a malformed one is refused', () => {
-    const snap = { index: 7, epoch: 2, entries: [{ key: 'k', value: Buffer.from([0, 1, 2]), version: 5 }] }
+    const snap: Snapshot = {
+      index: 7,
+      epoch: 2,
+      entries: [{ key: 'k', value: Buffer.from([0, 1, 2]), version: 5 }],
+      writes: [
+        { rid: 'rid-00000001', index: 5, result: { applied: true, version: 5, created: true } },
+        { rid: 'rid-00000002', index: 6, result: { applied: false, code: 'KVL_ERR_NOT_FOUND', message: 'no key "x"' } }
+      ]
+    }
     expect(snapshotFromWire(JSON.parse(JSON.stringify(snapshotToWire(snap))))).toEqual(snap)
     const req = { epoch: 3, leaderId: 'a', leaderCommit: 9, snapshot: snap }
     expect(snapshotRequestFromWire(JSON.parse(JSON.stringify(snapshotRequestToWire(req))))).toEqual(req)
     expect(snapshotFromWire({ index: 1, epoch: 1, entries: [{ k: 'k', v: 1, n: 1 }] })).toBeUndefined()
     expect(snapshotRequestFromWire({ epoch: 1, leaderCommit: 1, snapshot: snapshotToWire(snap) })).toBeUndefined()
+    // a snapshot written before retry keys existed still reads
+    expect(snapshotFromWire({ index: 1, epoch: 1, entries: [] })).toEqual({ index: 1, epoch: 1, entries: [], writes: [] })
+  })
+
+  it('entries carry their preconditions and retry key through the wire and the file; malformed ones are refused', () => {
+    const entry: Entry = { index: 3, epoch: 1, op: 'put', key: 'k', value: Buffer.from('v'), cond: { ifMatch: [1, 2], ifNoneMatch: 'any' }, rid: 'rid-00000003' }
+    expect(fromWire(JSON.parse(JSON.stringify(toWire(entry))))).toEqual(entry)
+    expect(fromWire({ i: 3, e: 1, o: 'put', k: 'k', v: '', c: { m: ['1'] } })).toBeUndefined()
+    expect(fromWire({ i: 3, e: 1, o: 'noop', c: { m: '*' } })).toBeUndefined()
+    expect(fromWire({ i: 3, e: 1, o: 'del', k: 'k', r: 7 })).toBeUndefined()
   })
 })

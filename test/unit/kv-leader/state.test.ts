@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { ReplicationLog } from '../../../services/kv-leader/src/core/log.js'
-import { ackIndex, canServeReads, initialState, latestVersion, step, type Effect, type Event, type ReplicaState } from '../../../services/kv-leader/src/core/state.js'
-import type { AckMode, AppendRequest, SnapshotRequest } from '../../../services/kv-leader/src/core/types.js'
+import { ackIndex, canServeReads, initialState, step, type Effect, type Event, type ReplicaState } from '../../../services/kv-leader/src/core/state.js'
+import type { AckMode, AppendRequest, ApplyResult, Precondition, SnapshotRequest } from '../../../services/kv-leader/src/core/types.js'
 
 function replica (id: string, ackMode: AckMode = 'majority', log?: ReplicationLog, compactEntries = 0): ReplicaState {
   const s = initialState({ id, clusterSize: 3, ackMode, heartbeatMs: 50, maxBatchEntries: 100, maxBatchBytes: 1 << 20, compactEntries }, log)
@@ -18,6 +18,8 @@ class Sim {
   readonly outbox: Array<{ from: string, to: string, request: AppendRequest } | { from: string, to: string, snapshot: SnapshotRequest }> = []
   readonly snapshotsSent: string[] = []
   readonly acked: number[] = []
+  /** What each acknowledged write did, by index. */
+  readonly results = new Map<number, ApplyResult>()
   readonly failed: Array<{ index: number, code: string }> = []
   now = 0
   /** Replicas that lose every message (down or partitioned). */
@@ -36,7 +38,10 @@ class Sim {
         this.snapshotsSent.push(e.peer)
         this.outbox.push({ from: id, to: e.peer, snapshot: e.request })
       }
-      if (e.type === 'ack') this.acked.push(e.index)
+      if (e.type === 'ack') {
+        this.acked.push(e.index)
+        this.results.set(e.index, e.result)
+      }
       if (e.type === 'fail') this.failed.push({ index: e.index, code: e.code })
       if (e.type === 'persist') {
         const last = e.entries.at(-1)!
@@ -76,8 +81,12 @@ class Sim {
     this.deliver()
   }
 
-  put (id: string, key: string, value: string, ifMatch?: number | 'any'): Effect[] {
-    return this.run(id, { type: 'propose', op: 'put', key, value: Buffer.from(value), ...(ifMatch !== undefined ? { ifMatch } : {}), deadline: this.now + 1000, now: this.now })
+  put (id: string, key: string, value: string, cond?: Precondition, rid?: string): Effect[] {
+    return this.run(id, { type: 'propose', op: 'put', key, value: Buffer.from(value), ...(cond !== undefined ? { cond } : {}), ...(rid !== undefined ? { rid } : {}), deadline: this.now + 1000, now: this.now })
+  }
+
+  del (id: string, key: string, cond?: Precondition, rid?: string): Effect[] {
+    return this.run(id, { type: 'propose', op: 'del', key, ...(cond !== undefined ? { cond } : {}), ...(rid !== undefined ? { rid } : {}), deadline: this.now + 1000, now: this.now })
   }
 }
 
@@ -99,10 +108,11 @@ describe('kv-leader state machine', () => {
     sim.elect('a', 1)
     sim.deliver()
     const proposed = of(sim.put('a', 'k', 'v1'), 'proposed')[0]!
-    expect(proposed).toEqual({ type: 'proposed', index: 2, created: true })
+    expect(proposed).toEqual({ type: 'proposed', index: 2 })
     expect(sim.acked).toEqual([])
     sim.deliver()
     expect(sim.acked).toEqual([2])
+    expect(sim.results.get(2)).toEqual({ applied: true, version: 2, created: true })
     expect(sim.nodes.a!.store.get('k')?.value.toString()).toBe('v1')
     // followers learn the commit index from the next heartbeat
     sim.now += 60
@@ -112,7 +122,7 @@ describe('kv-leader state machine', () => {
     expect(sim.nodes.c!.store.get('k')?.version).toBe(2)
   })
 
-  it('fails a write with KVL_ERR_NO_QUORUM at its deadline when both followers are down, and never acks it', () => {
+  it('fails a write with KVL_ERR_OUTCOME_UNKNOWN at its deadline when both followers are down, and never acks it', () => {
     const sim = new Sim()
     sim.elect('a', 1)
     sim.deliver()
@@ -122,7 +132,7 @@ describe('kv-leader state machine', () => {
     sim.now += 1001
     sim.run('a', { type: 'leaseRenewed', validUntil: sim.now + 500, now: sim.now })
     sim.run('a', { type: 'tick', now: sim.now })
-    expect(sim.failed).toEqual([{ index: 2, code: 'KVL_ERR_NO_QUORUM' }])
+    expect(sim.failed).toEqual([{ index: 2, code: 'KVL_ERR_OUTCOME_UNKNOWN' }])
     sim.down.delete('b')
     sim.now += 100
     sim.run('a', { type: 'tick', now: sim.now })
@@ -154,21 +164,67 @@ describe('kv-leader state machine', () => {
     expect(all.acked).toEqual([2])
   })
 
-  it('compare-and-set checks the newest version in the log, committed or not', () => {
+  it('decides preconditions when the entry is applied, in log order, and answers only after commit', () => {
+    const sim = new Sim()
+    sim.elect('a', 1)
+    sim.deliver()
+    sim.put('a', 'k', 'v1') // 2
+    // proposed while 2 is not committed: nothing is refused from uncommitted state
+    expect(of(sim.put('a', 'k', 'v2', { ifMatch: [1] }), 'refused')).toEqual([]) // 3
+    sim.put('a', 'k', 'v3', { ifMatch: [2] }) // 4: holds once 2 is applied
+    sim.put('a', 'other', 'x', { ifMatch: 'any' }) // 5: no such key
+    sim.del('a', 'nope') // 6: nothing to delete
+    sim.put('a', 'k', 'v4', { ifNoneMatch: 'any' }) // 7: create-only, k exists
+    sim.put('a', 'new', 'n', { ifNoneMatch: 'any' }) // 8: create-only, absent
+    expect(sim.acked).toEqual([])
+    sim.deliver()
+    expect(sim.acked).toEqual([2, 3, 4, 5, 6, 7, 8])
+    expect(sim.results.get(3)).toMatchObject({ applied: false, code: 'KVL_ERR_VERSION_MISMATCH' })
+    expect(sim.results.get(4)).toEqual({ applied: true, version: 4, created: false })
+    expect(sim.results.get(5)).toMatchObject({ applied: false, code: 'KVL_ERR_VERSION_MISMATCH' })
+    expect(sim.results.get(6)).toMatchObject({ applied: false, code: 'KVL_ERR_NOT_FOUND' })
+    expect(sim.results.get(7)).toMatchObject({ applied: false, code: 'KVL_ERR_VERSION_MISMATCH' })
+    expect(sim.results.get(8)).toEqual({ applied: true, version: 8, created: true })
+    // a refused entry changed nothing, on the leader and (once committed) on the followers
+    sim.heartbeat('a')
+    for (const id of ['a', 'b', 'c']) {
+      expect(sim.nodes[id]!.store.get('k')).toMatchObject({ version: 4 })
+      expect(sim.nodes[id]!.store.get('k')?.value.toString()).toBe('v3')
+      expect(sim.nodes[id]!.store.get('other')).toBeUndefined()
+    }
+  })
+
+  it('a DELETE whose key a pending DELETE is removing is not answered 404 before the first commits (the dirty read of issue 12)', () => {
     const sim = new Sim()
     sim.elect('a', 1)
     sim.deliver()
     sim.put('a', 'k', 'v1')
-    expect(latestVersion(sim.nodes.a!, 'k')).toBe(2)
-    expect(of(sim.put('a', 'k', 'v2', 1), 'refused')[0]?.code).toBe('KVL_ERR_VERSION_MISMATCH')
-    expect(of(sim.put('a', 'k', 'v2', 2), 'proposed')[0]).toEqual({ type: 'proposed', index: 3, created: false })
-    expect(of(sim.put('a', 'other', 'x', 'any'), 'refused')[0]?.code).toBe('KVL_ERR_VERSION_MISMATCH')
-    const del = sim.run('a', { type: 'propose', op: 'del', key: 'nope', deadline: 1000, now: 0 })
-    expect(of(del, 'refused')[0]?.code).toBe('KVL_ERR_NOT_FOUND')
     sim.deliver()
-    expect(sim.acked).toEqual([2, 3])
-    expect(latestVersion(sim.nodes.a!, 'k')).toBe(3)
-    expect(sim.nodes.a!.pendingVersions.size).toBe(0)
+    sim.down.add('b').add('c') // commits stall
+    sim.del('a', 'k') // 3, pending
+    const second = sim.del('a', 'k') // 4
+    expect(of(second, 'refused')).toEqual([])
+    expect(sim.acked).toEqual([2])
+    sim.down.clear()
+    sim.heartbeat('a')
+    expect(sim.results.get(3)).toMatchObject({ applied: true })
+    expect(sim.results.get(4)).toMatchObject({ applied: false, code: 'KVL_ERR_NOT_FOUND' })
+  })
+
+  it('a retry with the same key is applied once and answers what the first did, on every replica', () => {
+    const sim = new Sim()
+    sim.elect('a', 1)
+    sim.deliver()
+    sim.put('a', 'k', 'v1', undefined, 'rid-00000001') // 2
+    sim.put('a', 'k', 'v2') // 3
+    sim.put('a', 'k', 'v1', undefined, 'rid-00000001') // 4: the gateway's retry of 2
+    sim.del('a', 'gone', undefined, 'rid-00000002') // 5: refused
+    sim.del('a', 'gone', undefined, 'rid-00000002') // 6: its retry
+    sim.deliver()
+    expect(sim.results.get(4)).toEqual({ applied: true, version: 2, created: true })
+    expect(sim.results.get(6)).toMatchObject({ applied: false, code: 'KVL_ERR_NOT_FOUND' })
+    sim.heartbeat('a')
+    for (const id of ['a', 'b', 'c']) expect(sim.nodes[id]!.store.get('k')?.value.toString()).toBe('v2')
   })
 
   it('a follower refuses an older epoch and tells the newest one; the sender steps down', () => {
@@ -181,8 +237,8 @@ describe('kv-leader state machine', () => {
     expect(reply).toEqual({ ok: false, epoch: 2, lastIndex: 1 })
     const effects = sim.run('a', { type: 'appendReply', peer: 'b', sentEpoch: 1, reply, now: 0 })
     expect(sim.nodes.a!.role).toBe('follower')
-    expect(of(effects, 'fail').map((f) => f.code)).toEqual(['KVL_ERR_NOT_LEADER'])
-    expect(of(effects, 'role')).toEqual([{ type: 'role', role: 'follower', epoch: 2 }])
+    expect(of(effects, 'fail').map((f) => f.code)).toEqual(['KVL_ERR_OUTCOME_UNKNOWN'])
+    expect(of(effects, 'role')).toEqual([{ type: 'role', role: 'follower', epoch: 2, why: 'replica b has seen epoch 2' }])
   })
 
   it('a leader whose lease lapsed (frozen past its TTL) refuses writes and acknowledges nothing', () => {
@@ -194,7 +250,7 @@ describe('kv-leader state machine', () => {
     sim.deliver() // replies arrive after the lease ended
     expect(sim.acked).toEqual([])
     expect(sim.nodes.a!.role).toBe('follower')
-    expect(sim.failed.map((f) => f.code)).toEqual(['KVL_ERR_NOT_LEADER'])
+    expect(sim.failed.map((f) => f.code)).toEqual(['KVL_ERR_OUTCOME_UNKNOWN'])
     expect(of(sim.put('a', 'k2', 'v'), 'refused')[0]?.code).toBe('KVL_ERR_NOT_LEADER')
   })
 

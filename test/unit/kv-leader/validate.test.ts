@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest'
 import { ClusterError } from '../../../shared/src/errors.js'
 import { ReplicationLog } from '../../../services/kv-leader/src/core/log.js'
 import { atLeastAsUpToDate } from '../../../services/kv-leader/src/core/types.js'
-import { maxKeyBytes, maxValueBytes, parseIfMatch, validateKey, validateValue } from '../../../services/kv-leader/src/core/validate.js'
+import { maxKeyBytes, maxValueBytes, parseIfMatch, parseIfNoneMatch, validateKey, validateValue } from '../../../services/kv-leader/src/core/validate.js'
 import { kvError, kvErrorCodes } from '../../../services/kv-leader/src/errors.js'
 
 function codeOf (fn: () => unknown): string | undefined {
@@ -35,18 +35,30 @@ describe('kv-leader input rules', () => {
     expect(codeOf(() => validateValue(Buffer.alloc(maxValueBytes + 1)))).toBe('KVL_ERR_VALUE_TOO_LARGE/413')
   })
 
-  it.each([
+  it.each<[string | string[] | undefined, 'any' | number[] | undefined]>([
     [undefined, undefined],
-    ['"12"', 12],
-    ['12', 12],
-    ['W/"7"', 7],
-    ['*', 'any']
+    ['"12"', [12]],
+    ['*', 'any'],
+    // a list (RFC 9110 §13.1.1), with or without spaces, and over repeated header lines
+    ['"1", "2"', [1, 2]],
+    ['"1","2" ,"3"', [1, 2, 3]],
+    [['"1"', '"2"'], [1, 2]],
+    // If-Match compares strongly: a weak tag is valid but never matches
+    ['W/"7"', []],
+    ['W/"7", "8"', [8]],
+    // a well-formed tag that is not one of our versions matches nothing (412, not 400)
+    ['"abc"', []]
   ])('If-Match %j → %j', (header, expected) => {
-    expect(parseIfMatch(header)).toBe(expected)
+    expect(parseIfMatch(header)).toEqual(expected)
   })
 
-  it('refuses a malformed If-Match with 400', () => {
-    expect(codeOf(() => parseIfMatch('"abc"'))).toBe('KVL_ERR_BAD_IF_MATCH/400')
+  it('If-None-Match compares weakly: W/"7" names version 7', () => {
+    expect(parseIfNoneMatch('W/"7", "8"')).toEqual([7, 8])
+    expect(parseIfNoneMatch('*')).toBe('any')
+  })
+
+  it.each(['12', '"12', '"1" "2"', ',', 'W/12', '"a"b"'])('refuses a malformed If-Match %j with 400', (header) => {
+    expect(codeOf(() => parseIfMatch(header))).toBe('KVL_ERR_BAD_IF_MATCH/400')
   })
 
   it('orders log positions by epoch, then index', () => {

@@ -1,7 +1,7 @@
 import type { KvErrorCode } from '../errors.js'
 import { ReplicationLog } from './log.js'
 import { KeyValueStore } from './store.js'
-import type { AckMode, AppendReply, AppendRequest, Entry, Snapshot, SnapshotRequest } from './types.js'
+import type { AckMode, AppendReply, AppendRequest, ApplyResult, Entry, Precondition, Snapshot, SnapshotRequest } from './types.js'
 
 /** What the leader knows of one follower's log. */
 export interface PeerProgress {
@@ -51,8 +51,8 @@ export interface ReplicaState extends ReplicaOptions {
   peers: Map<string, PeerProgress>
   /** Leader: write index → deadline. */
   pending: Map<number, number>
-  /** Leader: the newest not-yet-applied write of a key (version null: deleted), for compare-and-set. */
-  pendingVersions: Map<string, { index: number, version: number | null }>
+  /** Leader: what applying a pending write did, kept until it is acknowledged. */
+  outcomes: Map<number, ApplyResult>
   /** Follower: the leader's commit index as last heard, to report lag. */
   leaderCommitSeen: number
   /** The snapshot the log's base stands for (sent to followers that need compacted entries). */
@@ -66,7 +66,7 @@ export type Event =
   | { type: 'leaseLost', now: number }
   | { type: 'leaderObserved', epoch: number, leaderId: string, now: number }
   | { type: 'peersChanged', ids: string[], now: number }
-  | { type: 'propose', op: 'put' | 'del', key: string, value?: Buffer, ifMatch?: number | 'any', deadline: number, now: number }
+  | { type: 'propose', op: 'put' | 'del', key: string, value?: Buffer, cond?: Precondition, rid?: string, deadline: number, now: number }
   | { type: 'persisted', upTo: number, epoch: number, now: number }
   | { type: 'appendRequest', request: AppendRequest, now: number }
   | { type: 'snapshotRequest', request: SnapshotRequest, now: number }
@@ -80,10 +80,12 @@ export type Effect =
   | { type: 'sendSnapshot', peer: string, request: SnapshotRequest }
   /** Store `snapshot` and rewrite the log file with `entriesAfter` (what the log holds past it). */
   | { type: 'compact', snapshot: Snapshot, entriesAfter: Entry[] }
-  | { type: 'ack', index: number }
+  /** The write at `index` is committed (or durable, by the ack mode) and applied: answer with what it did. */
+  | { type: 'ack', index: number, result: ApplyResult }
   | { type: 'fail', index: number, code: KvErrorCode, message: string }
-  | { type: 'role', role: 'leader' | 'follower', epoch: number }
-  | { type: 'proposed', index: number, created: boolean }
+  /** `why`: what made a leader step down (for the log). */
+  | { type: 'role', role: 'leader' | 'follower', epoch: number, why?: string }
+  | { type: 'proposed', index: number }
   | { type: 'refused', code: KvErrorCode, message: string }
   | { type: 'reply', reply: AppendReply }
 
@@ -91,7 +93,7 @@ export interface Step { state: ReplicaState, effects: Effect[] }
 
 export function initialState (opts: ReplicaOptions, log = new ReplicationLog(), snapshot?: Snapshot): ReplicaState {
   const store = new KeyValueStore()
-  if (snapshot !== undefined) store.restore(snapshot.entries, snapshot.index)
+  if (snapshot !== undefined) store.restore(snapshot.entries, snapshot.index, snapshot.writes)
   return {
     ...opts,
     role: 'follower',
@@ -108,7 +110,7 @@ export function initialState (opts: ReplicaOptions, log = new ReplicationLog(), 
     peerIds: [],
     peers: new Map(),
     pending: new Map(),
-    pendingVersions: new Map(),
+    outcomes: new Map(),
     leaderCommitSeen: 0,
     snapshot
   }
@@ -126,7 +128,8 @@ export function step (s: ReplicaState, event: Event): Step {
           for (const [index, deadline] of s.pending) {
             if (event.now >= deadline) {
               s.pending.delete(index)
-              effects.push({ type: 'fail', index, code: 'KVL_ERR_NO_QUORUM', message: `write ${index} did not reach its ${s.ackMode} quorum before the deadline; it is not acknowledged (it may still be applied later)` })
+              s.outcomes.delete(index)
+              effects.push({ type: 'fail', index, code: 'KVL_ERR_OUTCOME_UNKNOWN', message: `write ${index} did not reach its ${s.ackMode} quorum before the deadline: it is in the log and may still be applied` })
             }
           }
           replicate(s, event.now, effects)
@@ -203,13 +206,6 @@ export function canServeReads (s: ReplicaState, now: number): boolean {
   return s.role === 'leader' && now < s.leaseValidUntil && s.readyIndex > 0 && readyProgress(s) >= s.readyIndex
 }
 
-/** The version a compare-and-set is checked against: the newest one in the log, committed or not. */
-export function latestVersion (s: ReplicaState, key: string): number | null {
-  const pending = s.pendingVersions.get(key)
-  if (pending !== undefined) return pending.version
-  return s.store.get(key)?.version ?? null
-}
-
 function readyProgress (s: ReplicaState): number {
   return s.ackMode === 'async' ? s.persistedIndex : s.commitIndex
 }
@@ -225,8 +221,6 @@ function becomeLeader (s: ReplicaState, epoch: number, validUntil: number, now: 
   s.leaseValidUntil = validUntil
   s.announced = false
   s.peers = new Map(s.peerIds.map((id) => [id, freshPeer(s)]))
-  s.pendingVersions = new Map()
-  for (let i = s.store.appliedIndex + 1; i <= s.log.lastIndex; i++) notePending(s, s.log.entry(i) as Entry)
   // A no-op in the new epoch: committing it commits every earlier entry (Raft §5.4.2).
   const noop: Entry = { index: s.log.lastIndex + 1, epoch, op: 'noop' }
   s.log.append(noop)
@@ -241,42 +235,41 @@ function stepDown (s: ReplicaState, effects: Effect[], why: string): void {
   s.leaseValidUntil = 0
   if (s.leaderId === s.id) s.leaderId = undefined
   for (const index of s.pending.keys()) {
-    effects.push({ type: 'fail', index, code: 'KVL_ERR_NOT_LEADER', message: `this replica stopped leading (${why}) before write ${index} was acknowledged; it may or may not be applied` })
+    effects.push({ type: 'fail', index, code: 'KVL_ERR_OUTCOME_UNKNOWN', message: `this replica stopped leading (${why}) before write ${index} was acknowledged: it is in the log and may still be applied by the next leader` })
   }
   s.pending.clear()
-  s.pendingVersions.clear()
+  s.outcomes.clear()
   s.peers.clear()
   s.readyIndex = 0
   s.announced = false
-  effects.push({ type: 'role', role: 'follower', epoch: s.epoch })
+  effects.push({ type: 'role', role: 'follower', epoch: s.epoch, why })
 }
 
+/**
+ * Appends a write to the log. Its preconditions (If-Match, If-None-Match, a DELETE's need for a
+ * key) are not looked at here: they are decided when the entry is applied, in log order, and the
+ * answer waits for that (`ack`). Deciding them now, against writes still in flight, would answer
+ * from state that may never be committed.
+ */
 function propose (s: ReplicaState, e: Extract<Event, { type: 'propose' }>, effects: Effect[]): void {
   if (s.role !== 'leader' || e.now >= s.leaseValidUntil) {
     effects.push({ type: 'refused', code: 'KVL_ERR_NOT_LEADER', message: 'this replica is not the leader' })
     return
   }
-  const current = latestVersion(s, e.key)
-  if (e.ifMatch !== undefined && (current === null || (e.ifMatch !== 'any' && e.ifMatch !== current))) {
-    effects.push({ type: 'refused', code: 'KVL_ERR_VERSION_MISMATCH', message: `If-Match ${String(e.ifMatch)} does not match the current version ${current === null ? '(none)' : current} of "${e.key}"` })
-    return
+  const entry: Entry = {
+    index: s.log.lastIndex + 1,
+    epoch: s.epoch,
+    op: e.op,
+    key: e.key,
+    ...(e.op === 'put' ? { value: e.value ?? Buffer.alloc(0) } : {}),
+    ...(e.cond !== undefined && (e.cond.ifMatch !== undefined || e.cond.ifNoneMatch !== undefined) ? { cond: e.cond } : {}),
+    ...(e.rid !== undefined ? { rid: e.rid } : {})
   }
-  if (e.op === 'del' && current === null) {
-    effects.push({ type: 'refused', code: 'KVL_ERR_NOT_FOUND', message: `no key "${e.key}"` })
-    return
-  }
-  const entry: Entry = { index: s.log.lastIndex + 1, epoch: s.epoch, op: e.op, key: e.key, ...(e.op === 'put' ? { value: e.value ?? Buffer.alloc(0) } : {}) }
   s.log.append(entry)
-  notePending(s, entry)
   s.pending.set(entry.index, e.deadline)
-  effects.push({ type: 'proposed', index: entry.index, created: current === null })
+  effects.push({ type: 'proposed', index: entry.index })
   effects.push({ type: 'persist', entries: [entry] })
   replicate(s, e.now, effects)
-}
-
-function notePending (s: ReplicaState, entry: Entry): void {
-  if (entry.key === undefined) return
-  s.pendingVersions.set(entry.key, { index: entry.index, version: entry.op === 'put' ? entry.index : null })
 }
 
 /** Sends each idle follower what it lacks, or a heartbeat when it is due. */
@@ -324,9 +317,11 @@ function advance (s: ReplicaState, now: number, effects: Effect[]): void {
   applyUpTo(s, Math.max(s.commitIndex, acked))
   maybeCompact(s, effects)
   for (const index of s.pending.keys()) {
-    if (index <= acked) {
+    const result = s.outcomes.get(index)
+    if (index <= acked && result !== undefined) {
       s.pending.delete(index)
-      effects.push({ type: 'ack', index })
+      s.outcomes.delete(index)
+      effects.push({ type: 'ack', index, result })
     }
   }
   if (!s.announced && s.readyIndex > 0 && readyProgress(s) >= s.readyIndex) {
@@ -339,8 +334,8 @@ function applyUpTo (s: ReplicaState, upTo: number): void {
   const target = Math.min(upTo, s.log.lastIndex)
   while (s.store.appliedIndex < target) {
     const entry = s.log.entry(s.store.appliedIndex + 1) as Entry
-    s.store.apply(entry)
-    if (entry.key !== undefined && s.pendingVersions.get(entry.key)?.index === entry.index) s.pendingVersions.delete(entry.key)
+    const result = s.store.apply(entry)
+    if (result !== undefined && s.pending.has(entry.index)) s.outcomes.set(entry.index, result)
   }
 }
 
@@ -389,7 +384,7 @@ function onSnapshot (s: ReplicaState, req: SnapshotRequest, effects: Effect[]): 
   const snap = req.snapshot
   // Already applied that far: everything up to it is committed here and matches the leader.
   if (snap.index <= s.store.appliedIndex && snap.index <= s.commitIndex) return { ok: true, epoch: s.epoch, lastIndex: snap.index }
-  s.store.restore(snap.entries, snap.index)
+  s.store.restore(snap.entries, snap.index, snap.writes)
   if (s.log.epochAt(snap.index) === snap.epoch) s.log.compactTo(snap.index)
   else s.log.resetTo(snap.index, snap.epoch)
   s.snapshot = snap
@@ -404,7 +399,7 @@ function maybeCompact (s: ReplicaState, effects: Effect[]): void {
   const upTo = s.store.appliedIndex
   // never past the commit index: an async leader's applied tail may still be truncated
   if (s.compactEntries <= 0 || upTo > s.commitIndex || upTo - s.log.base <= s.compactEntries) return
-  const snapshot: Snapshot = { index: upTo, epoch: s.log.epochAt(upTo) as number, entries: s.store.entries() }
+  const snapshot: Snapshot = { index: upTo, epoch: s.log.epochAt(upTo) as number, entries: s.store.entries(), writes: s.store.writes() }
   s.log.compactTo(upTo)
   s.snapshot = snapshot
   effects.push({ type: 'compact', snapshot, entriesAfter: s.log.slice(upTo + 1, Infinity) })
@@ -416,7 +411,7 @@ function truncate (s: ReplicaState, from: number, effects: Effect[]): void {
   effects.push({ type: 'truncate', from })
   if (s.store.appliedIndex >= from) {
     // Only an async-mode leader applies past the majority commit; replay what is left.
-    if (s.snapshot !== undefined) s.store.restore(s.snapshot.entries, s.snapshot.index)
+    if (s.snapshot !== undefined) s.store.restore(s.snapshot.entries, s.snapshot.index, s.snapshot.writes)
     else s.store.reset()
     s.commitIndex = Math.min(s.commitIndex, from - 1)
     applyUpTo(s, s.commitIndex)

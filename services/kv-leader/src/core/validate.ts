@@ -19,12 +19,38 @@ export function validateValue (value: Buffer): Buffer {
   return value
 }
 
-/** `If-Match: "12"` (or `12`, or `W/"12"`) → 12; `*` → 'any'; absent → undefined. */
-export function parseIfMatch (header: string | string[] | undefined): number | 'any' | undefined {
+/** One entity-tag of a list (RFC 9110 §8.8.3): optional `W/`, then a quoted opaque tag. */
+const entityTag = /^(W\/)?"([\x21\x23-\x7e\x80-\xff]*)"$/
+
+/**
+ * `If-Match` (RFC 9110 §13.1.1): `*`, or a list of entity-tags compared strongly, so a weak tag
+ * never matches. Returns the versions the list names (tags that are not versions of ours are
+ * valid and match nothing), `any` for `*`, undefined when absent; a malformed header is a 400.
+ */
+export function parseIfMatch (header: string | string[] | undefined): 'any' | number[] | undefined {
+  return parseTagList('If-Match', header, false)
+}
+
+/** `If-None-Match` (§13.1.2): the same list, compared weakly (`W/"12"` counts as version 12). */
+export function parseIfNoneMatch (header: string | string[] | undefined): 'any' | number[] | undefined {
+  return parseTagList('If-None-Match', header, true)
+}
+
+function parseTagList (name: string, header: string | string[] | undefined, weakMatches: boolean): 'any' | number[] | undefined {
   if (header === undefined) return undefined
-  const raw = (Array.isArray(header) ? header[0] ?? '' : header).trim()
+  // repeated header lines are one comma-separated list (RFC 9110 §5.3)
+  const raw = (Array.isArray(header) ? header.join(',') : header).trim()
   if (raw === '*') return 'any'
-  const m = /^(?:W\/)?"?(\d{1,15})"?$/.exec(raw)
-  if (m === null) throw kvError('KVL_ERR_BAD_IF_MATCH', `If-Match must be a version like "12", got ${JSON.stringify(raw.slice(0, 64))}`)
-  return Number(m[1])
+  const versions: number[] = []
+  const parts = raw.split(',').map((p) => p.trim()).filter((p) => p !== '')
+  if (parts.length === 0) throw kvError('KVL_ERR_BAD_IF_MATCH', `${name} must be * or a list of entity-tags like "12", got an empty value`)
+  for (const part of parts) {
+    const m = entityTag.exec(part)
+    if (m === null) throw kvError('KVL_ERR_BAD_IF_MATCH', `${name} must be * or a list of entity-tags like "12", got ${JSON.stringify(raw.slice(0, 64))}`)
+    const weak = m[1] !== undefined
+    const opaque = m[2] ?? ''
+    if ((weak && !weakMatches) || !/^\d{1,15}$/.test(opaque)) continue
+    versions.push(Number(opaque))
+  }
+  return versions
 }

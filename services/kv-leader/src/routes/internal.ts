@@ -8,6 +8,7 @@ export async function internalRoutes (app: FastifyInstance, { driver, maxBodyByt
   app.post('/internal/append', { bodyLimit: maxBodyBytes }, async (request, reply) => {
     const append = requestFromWire(request.body)
     if (append === undefined) throw kvError('KVL_ERR_BAD_REPLICATION', 'malformed append request')
+    driver.watchLeaderConnection(request.raw.socket, append.leaderId)
     const result = await driver.onAppend(append)
     // A stale sender learns the newest epoch from the body; the status says it was refused.
     return await reply.code(result.ok || result.epoch <= append.epoch ? 200 : 409).send(result)

@@ -1,8 +1,11 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { deadlineFrom, deadlineHeader } from '../../../../shared/src/service/deadline.js'
+import { retryKeyFrom, retryKeyHeader } from '../../../../shared/src/service/retry-key.js'
 import type { PeerClient } from '../adapters/peer-client.js'
 import type { StoredValue } from '../core/store.js'
-import { maxValueBytes, parseIfMatch, validateKey, validateValue } from '../core/validate.js'
-import type { ReplicaDriver } from '../driver.js'
+import type { Precondition } from '../core/types.js'
+import { maxValueBytes, parseIfMatch, parseIfNoneMatch, validateKey, validateValue } from '../core/validate.js'
+import type { ReplicaDriver, WriteRequest } from '../driver.js'
 import { kvError } from '../errors.js'
 
 export interface KeysRouteDeps {
@@ -39,9 +42,9 @@ export async function keysRoutes (app: FastifyInstance, deps: KeysRouteDeps): Pr
   app.put('/keys/:key', { bodyLimit: maxValueBytes }, async (request, reply) => {
     const key = validateKey((request.params as { key: string }).key)
     const value = validateValue(Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0))
-    const ifMatch = parseIfMatch(request.headers['if-match'])
+    const write = writeRequest(request, 'put', key, value)
     return await viaLeader(request, reply, deps, async () => {
-      const { version, created } = await deps.driver.write('put', key, value, ifMatch)
+      const { version, created } = await deps.driver.write(write)
       versionHeaders(reply, version)
       return await reply.code(created ? 201 : 200).send({ key, version, created })
     })
@@ -49,13 +52,34 @@ export async function keysRoutes (app: FastifyInstance, deps: KeysRouteDeps): Pr
 
   app.delete('/keys/:key', async (request, reply) => {
     const key = validateKey((request.params as { key: string }).key)
-    const ifMatch = parseIfMatch(request.headers['if-match'])
+    const write = writeRequest(request, 'del', key)
     return await viaLeader(request, reply, deps, async () => {
-      const { version } = await deps.driver.write('del', key, undefined, ifMatch)
+      const { version } = await deps.driver.write(write)
       void reply.header('x-kv-version', String(version))
       return await reply.send({ key, deleted: true, version })
     })
   })
+}
+
+/** A write as the driver takes it: preconditions, the gateway's retry key, the caller's deadline. */
+function writeRequest (request: FastifyRequest, op: 'put' | 'del', key: string, value?: Buffer): WriteRequest {
+  const ifMatch = parseIfMatch(request.headers['if-match'])
+  const ifNoneMatch = parseIfNoneMatch(request.headers['if-none-match'])
+  const cond: Precondition = { ...(ifMatch !== undefined ? { ifMatch } : {}), ...(ifNoneMatch !== undefined ? { ifNoneMatch } : {}) }
+  const rid = retryKeyFrom(request.headers[retryKeyHeader])
+  const deadline = deadlineOf(request)
+  return {
+    op,
+    key,
+    ...(value !== undefined ? { value } : {}),
+    ...(ifMatch !== undefined || ifNoneMatch !== undefined ? { cond } : {}),
+    ...(rid !== undefined ? { rid } : {}),
+    ...(deadline !== undefined ? { deadline } : {})
+  }
+}
+
+function deadlineOf (request: FastifyRequest): number | undefined {
+  return deadlineFrom(request.headers[deadlineHeader])
 }
 
 function versionHeaders (reply: FastifyReply, version: number): void {
@@ -72,10 +96,18 @@ function sendValue (reply: FastifyReply, key: string, stored: StoredValue | unde
 /**
  * Runs `local` when this replica leads; otherwise forwards to the leader. During an election
  * (no leader known, or the known one refuses connections because it died) it keeps looking for
- * up to `leaderWaitMs`, and runs `local` if this replica wins meanwhile.
+ * up to `leaderWaitMs` (never past the caller's deadline), and runs `local` if this replica wins
+ * meanwhile.
+ *
+ * A forward is sent again to the next leader only when it certainly did nothing (the connection
+ * was refused), or when it carries the gateway's retry key (the leader answers a repeat with
+ * what the first did). Otherwise a forward that got no answer may have been applied: the caller
+ * is told the outcome is unknown (KVL_ERR_OUTCOME_UNKNOWN), never "not done".
  */
 async function viaLeader (request: FastifyRequest, reply: FastifyReply, deps: KeysRouteDeps, local: () => Promise<FastifyReply>): Promise<FastifyReply> {
-  const giveUp = Date.now() + deps.leaderWaitMs
+  const deadline = deadlineOf(request)
+  const giveUp = Math.min(Date.now() + deps.leaderWaitMs, deadline ?? Infinity)
+  const safeToRepeat = request.method === 'GET' || retryKeyFrom(request.headers[retryKeyHeader]) !== undefined
   let deadUrl: string | undefined
   for (;;) {
     if (deps.driver.isLeader) return await local()
@@ -83,32 +115,33 @@ async function viaLeader (request: FastifyRequest, reply: FastifyReply, deps: Ke
     const url = deps.driver.leaderUrl()
     if (url !== undefined && url !== deadUrl) {
       try {
-        return await forward(url, request, reply, deps)
+        return await forward(url, request, reply, deps, Math.min(deps.forwardTimeoutMs, giveUp - Date.now()))
       } catch (err) {
-        // Only a connection the leader never took (or lost as it died) is tried again elsewhere;
-        // a timeout may have been applied, so it is the client's call.
-        if (!connectionLost(err)) throw kvError('KVL_ERR_NO_LEADER', `the leader did not answer the forwarded request: ${(err as Error).message}`)
+        const code = (err as { code?: string }).code ?? ''
+        const notSent = code === 'ECONNREFUSED'
+        const lost = code === 'ECONNRESET' || code === 'UND_ERR_SOCKET'
+        if (!notSent && !(lost && safeToRepeat)) {
+          if (request.method === 'GET') throw kvError('KVL_ERR_NO_LEADER', `the leader did not answer the forwarded read: ${(err as Error).message}`)
+          throw kvError('KVL_ERR_OUTCOME_UNKNOWN', `the leader did not answer the forwarded write, which may or may not be applied: ${(err as Error).message}`)
+        }
         deadUrl = url
       }
     }
-    if (Date.now() >= giveUp) throw kvError('KVL_ERR_NO_LEADER', 'no reachable leader (an election may be under way)')
+    if (Date.now() >= giveUp) throw kvError('KVL_ERR_NO_LEADER', 'no reachable leader (an election may be under way); nothing was done')
     await new Promise((resolve) => setTimeout(resolve, 20))
   }
 }
 
-function connectionLost (err: unknown): boolean {
-  const code = (err as { code?: string }).code
-  return code === 'ECONNREFUSED' || code === 'ECONNRESET' || code === 'UND_ERR_SOCKET'
-}
-
-async function forward (url: string, request: FastifyRequest, reply: FastifyReply, deps: KeysRouteDeps): Promise<FastifyReply> {
+async function forward (url: string, request: FastifyRequest, reply: FastifyReply, deps: KeysRouteDeps, timeoutMs: number): Promise<FastifyReply> {
+  if (timeoutMs <= 0) throw kvError('KVL_ERR_NO_LEADER', 'the caller\'s deadline passed before a leader was found; nothing was done')
   const headers: Record<string, string> = { [forwardedHeader]: deps.instanceId, 'x-request-id': request.id }
-  for (const name of ['content-type', 'if-match']) {
+  // the leader refuses the forward if it reaches it after the caller stopped waiting
+  for (const name of ['content-type', 'if-match', 'if-none-match', retryKeyHeader, deadlineHeader]) {
     const v = request.headers[name]
     if (typeof v === 'string') headers[name] = v
   }
   const body = Buffer.isBuffer(request.body) ? request.body : undefined
-  const res = await deps.peers.forward(url, request.method, request.url, headers, body, deps.forwardTimeoutMs)
+  const res = await deps.peers.forward(url, request.method, request.url, headers, body, timeoutMs)
   const { 'x-instance-id': servedBy, ...rest } = res.headers
   if (servedBy !== undefined) void reply.header('x-kv-served-by', servedBy)
   return await reply.code(res.status).headers(rest).send(res.body)

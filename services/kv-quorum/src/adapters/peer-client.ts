@@ -1,9 +1,11 @@
 import { Pool } from 'undici'
+import { deadlineHeader, hopDeadline } from '../../../../shared/src/service/deadline.js'
 import { fromWire, toWire, type KvRecord } from '../core/record.js'
 
 /**
  * Talks to the other replicas on their /internal routes, one keep-alive pool per peer URL.
- * Every call has a deadline; any failure (refused, timeout, non-2xx) throws.
+ * Every call has a deadline, sent along (`x-request-deadline`) so a replica that reads it too
+ * late refuses it; any failure (refused, timeout, non-2xx) throws.
  */
 export class PeerClient {
   readonly #pools = new Map<string, Pool>()
@@ -33,11 +35,15 @@ export class PeerClient {
     }
   }
 
-  async #call (url: string, method: 'GET' | 'PUT', path: string, timeoutMs: number, body?: unknown): Promise<unknown> {
+  async #call (url: string, method: 'GET' | 'PUT', path: string, budgetMs: number, body?: unknown, upstreamDeadline?: number): Promise<unknown> {
+    const deadline = hopDeadline(budgetMs, upstreamDeadline)
+    const timeoutMs = Math.max(1, deadline - Date.now())
+    const headers: Record<string, string> = { [deadlineHeader]: String(deadline) }
+    if (body !== undefined) headers['content-type'] = 'application/json'
     const res = await this.#pool(url).request({
       method,
       path,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      headers,
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       headersTimeout: timeoutMs,
       bodyTimeout: timeoutMs,
@@ -48,13 +54,16 @@ export class PeerClient {
     return JSON.parse(text) as unknown
   }
 
-  /** Stores records on a peer (newest wins there); resolves once the peer persisted them. */
-  async putRecords (url: string, records: readonly KvRecord[], timeoutMs: number): Promise<void> {
-    await this.#call(url, 'PUT', '/internal/replica/records', timeoutMs, { records: records.map(toWire) })
+  /**
+   * Stores records on a peer (newest wins there); resolves once the peer persisted them. A
+   * client write passes its own deadline: the call never outlives the request it serves.
+   */
+  async putRecords (url: string, records: readonly KvRecord[], timeoutMs: number, deadline?: number): Promise<void> {
+    await this.#call(url, 'PUT', '/internal/replica/records', timeoutMs, { records: records.map(toWire) }, deadline)
   }
 
-  async getRecord (url: string, key: string, timeoutMs: number): Promise<KvRecord | undefined> {
-    const body = await this.#call(url, 'GET', `/internal/replica/keys/${encodeURIComponent(key)}`, timeoutMs) as { record: unknown }
+  async getRecord (url: string, key: string, timeoutMs: number, deadline?: number): Promise<KvRecord | undefined> {
+    const body = await this.#call(url, 'GET', `/internal/replica/keys/${encodeURIComponent(key)}`, timeoutMs, undefined, deadline) as { record: unknown }
     if (body.record === null) return undefined
     const record = fromWire(body.record)
     if (record === undefined) throw new Error(`${url} sent a malformed record`)

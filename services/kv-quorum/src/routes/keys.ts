@@ -6,6 +6,7 @@ import { isKey } from '../core/record.js'
 import { formatVersion } from '../core/version.js'
 import { kvqError } from '../errors.js'
 import type { KvQuorumMetrics } from '../metrics.js'
+import { deadlineFrom, deadlineHeader } from '../../../../shared/src/service/deadline.js'
 
 export interface KeysRouteOptions {
   coordinator: Coordinator
@@ -65,7 +66,7 @@ export async function keysRoutes (app: FastifyInstance, opts: KeysRouteOptions):
   const write = async (request: FastifyRequest, reply: FastifyReply, value: Buffer | null): Promise<FastifyReply> => {
     const op = value === null ? 'delete' : 'put'
     const { key, quorum } = parse(request)
-    const outcome = await coordinator.write(key, value, quorum)
+    const outcome = await coordinator.write(key, value, quorum, deadlineFrom(request.headers[deadlineHeader]))
     quorumHeaders(reply, quorum, 'w', outcome)
     void reply.header('x-kvq-version', formatVersion(outcome.record.version))
     if (!outcome.reached) return noQuorum(reply, op, 'w', outcome, 'the write may still be applied on the replicas that acknowledged it and will spread from there')
@@ -82,7 +83,7 @@ export async function keysRoutes (app: FastifyInstance, opts: KeysRouteOptions):
 
   app.get('/keys/:key', async (request, reply) => {
     const { key, quorum } = parse(request)
-    const outcome = await coordinator.read(key, quorum)
+    const outcome = await coordinator.read(key, quorum, deadlineFrom(request.headers[deadlineHeader]))
     quorumHeaders(reply, quorum, 'r', outcome)
     if (!outcome.reached) return noQuorum(reply, 'get', 'r', outcome, 'nothing was read')
     if (outcome.stale.length > 0) void reply.header('x-kvq-repaired', outcome.stale.join(','))

@@ -1,4 +1,5 @@
 import { Agent, request } from 'undici'
+import { deadlineHeader, hopDeadline } from '../../../../shared/src/service/deadline.js'
 import type { RegistryWatcher } from '../../../../shared/src/registry/watcher.js'
 import type { OutputCore, PairName } from '../../../../shared/src/pipeline/types.js'
 
@@ -58,11 +59,15 @@ export class SinkClient {
     await this.#agent.close()
   }
 
+  /**
+   * Every call carries its deadline: a sink that reads it later (it was frozen meanwhile) refuses
+   * it, so a batch the ledger gave up on and sent elsewhere is never applied late.
+   */
   #options (body: string): Parameters<typeof request>[1] {
     return {
       method: 'POST',
       body,
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', [deadlineHeader]: String(hopDeadline(this.#timeoutMs)) },
       dispatcher: this.#agent,
       headersTimeout: this.#timeoutMs,
       bodyTimeout: this.#timeoutMs
