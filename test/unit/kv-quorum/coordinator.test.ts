@@ -26,9 +26,17 @@ function setup (behaviour: Record<'b' | 'c', Behaviour>, { registered = { b: tru
     if (b === 'hang' || (b === 'hang-on-put' && op === 'put')) await new Promise<void>((_resolve, reject) => { hanging.push(() => reject(new Error('timeout'))) })
     return f()
   }
+  /** Every peer call with the deadline it carried. */
+  const calls: Array<{ op: 'put' | 'get', peer: 'b' | 'c', deadline: number | undefined }> = []
   const peers: PeerTransport = {
-    putRecords: async (url, records) => { await act(url, () => { for (const r of records) stores[peerOf(url)].apply(r) }, 'put') },
-    getRecord: async (url, key) => await act(url, () => stores[peerOf(url)].get(key))
+    putRecords: async (url, records, _timeoutMs, deadline) => {
+      calls.push({ op: 'put', peer: peerOf(url), deadline })
+      await act(url, () => { for (const r of records) stores[peerOf(url)].apply(r) }, 'put')
+    },
+    getRecord: async (url, key, _timeoutMs, deadline) => {
+      calls.push({ op: 'get', peer: peerOf(url), deadline })
+      return await act(url, () => stores[peerOf(url)].get(key))
+    }
   }
   const localStore = new VersionedStore()
   let wall = now
@@ -55,7 +63,7 @@ function setup (behaviour: Record<'b' | 'c', Behaviour>, { registered = { b: tru
   })
   const hintCounts = async (): Promise<Record<string, number>> =>
     Object.fromEntries((await hintsStored.get()).values.map((v) => [String(v.labels.reason), v.value]))
-  return { coordinator, stores, localStore, hints, hintCounts, readRepairs, timeOutHanging: () => { for (const f of hanging.splice(0)) f() }, setWall: (ms: number) => { wall = ms } }
+  return { coordinator, stores, localStore, hints, hintCounts, readRepairs, calls, timeOutHanging: () => { for (const f of hanging.splice(0)) f() }, setWall: (ms: number) => { wall = ms } }
 }
 
 const q = (w: number, r: number, consistency: Quorum['consistency'] = 'quorum'): Quorum => ({ n: 3, w, r, consistency })
@@ -146,6 +154,21 @@ describe('Coordinator.read', () => {
     timeOutHanging()
     await flush()
     expect(stores.c.get('k')?.value?.toString()).toBe('old')
+  })
+
+  it("passes the client's deadline to every replica call, but not to read repair (it runs after the answer)", async () => {
+    const { coordinator, stores, calls } = setup({ b: 'ok', c: 'ok' })
+    await coordinator.write('k', Buffer.from('v'), q(2, 2), 42_000)
+    stores.c.apply(rec('k', 1_000_000, 'newer'))
+    await coordinator.read('k', q(2, 2), 43_000)
+    await flush()
+    expect(calls).toEqual([
+      { op: 'put', peer: 'b', deadline: 42_000 },
+      { op: 'put', peer: 'c', deadline: 42_000 },
+      { op: 'get', peer: 'b', deadline: 43_000 },
+      { op: 'get', peer: 'c', deadline: 43_000 },
+      { op: 'put', peer: 'b', deadline: undefined }
+    ])
   })
 
   it('a write after a read is stamped above the version read, whatever the local wall clock says', async () => {
