@@ -12,8 +12,9 @@ export interface ReplicaTarget {
 /**
  * Why a replica did not store a write or answer a read, as far as the coordinator can tell.
  * - `unregistered`: not in the registry, so nothing was sent.
- * - `refused`: it certainly does not have the write: the connection was refused (nothing sent)
- *   or the replica answered with an error status.
+ * - `refused`: it does not have the write: the connection was refused (nothing sent), or the
+ *   replica answered with an error status (it refused the write, e.g. past its deadline, or
+ *   could not make it durable).
  * - `unknown`: the call was sent, then timed out or was cut: the replica may have stored it.
  */
 export type ReplicaFailure = 'unregistered' | 'refused' | 'unknown'
