@@ -32,7 +32,6 @@ export interface CoordinationState {
   readonly ok: readonly string[]
   /** Reads: what each answering replica holds. */
   readonly answers: readonly ReplicaAnswer[]
-  readonly failed: ReadonlyArray<{ replica: string, failure: ReplicaFailure }>
   /** The client has its answer; the request goes on for hints and read repair. */
   readonly answered: boolean
   /** Reads: the stale replicas still being repaired (filled once every replica was heard from). */
@@ -76,7 +75,7 @@ export interface CoordinationStep { state: CoordinationState, effects: Coordinat
 
 /**
  * The hint rule. A peer that did not store a write gets a hint whatever the failure: for
- * `unregistered` and `refused` it certainly lacks the write; for `unknown` (a timeout or a
+ * `unregistered` and `refused` it lacks the write; for `unknown` (a timeout or a
  * connection cut after sending) it may have it, and the hint is kept all the same, because
  * storing a record is idempotent by version (a redundant hint is a no-op on arrival) while a
  * missing one leaves the replica behind until anti-entropy. The reason labels the count, so
@@ -94,7 +93,6 @@ export function begin (request: CoordinationRequest): CoordinationStep {
     waiting: request.targets.map((t) => t.id),
     ok: [],
     answers: [],
-    failed: [],
     answered: false,
     repairing: []
   }
@@ -136,11 +134,7 @@ export function step (s: CoordinationState, event: CoordinationEvent): Coordinat
         if (reason !== undefined) effects.push({ type: 'hint', replica: target.id, record: request.record, reason })
       }
       if (target.self) effects.push({ type: 'log', level: 'error', message: `local ${request.op} failed`, replica: target.id, error: event.error })
-      return settle({
-        ...s,
-        waiting: without(s.waiting, event.replica),
-        failed: [...s.failed, { replica: event.replica, failure: event.failure }]
-      }, effects)
+      return settle({ ...s, waiting: without(s.waiting, event.replica) }, effects)
     }
     case 'repaired':
     case 'repairFailed': {
