@@ -18,6 +18,13 @@ afterAll(async () => {
 
 const url = (id: ReplicaId): string => kv.procs[id].url
 
+/** A coordinator's kvq_hints_stored_total for one reason (why the replica missed the write). */
+async function hintsStored (id: ReplicaId, reason: 'unregistered' | 'refused' | 'unknown'): Promise<number> {
+  // one line, not the whole exposition: a fresh process prints `Nan` for the event-loop lag mean
+  const line = (await call(url(id), 'GET', '/metrics')).text.split('\n').find((l) => l.startsWith('kvq_hints_stored_total{') && l.includes(`reason="${reason}"`))
+  return line === undefined ? 0 : Number(line.split(' ').at(-1))
+}
+
 describe('kv-quorum: one replica killed', () => {
   const written = Array.from({ length: 10 }, (_, i) => `down-${i}`)
 
@@ -50,6 +57,10 @@ describe('kv-quorum: one replica killed', () => {
     // the coordinators kept what kv-quorum-3 missed
     const hints = (await status(url('kv-quorum-1'))).hintsPending + (await status(url('kv-quorum-2'))).hintsPending
     expect(hints).toBeGreaterThanOrEqual(written.length)
+    // a dead process refuses connections: the coordinators know it missed the writes
+    let certain = 0
+    for (const id of ['kv-quorum-1', 'kv-quorum-2'] as const) certain += await hintsStored(id, 'refused') + await hintsStored(id, 'unregistered')
+    expect(certain).toBeGreaterThan(0)
   })
 
   it('when it returns it keeps its own data, R=2 reads are right at once, and the hints arrive', async () => {
@@ -77,11 +88,16 @@ describe('kv-quorum: a frozen replica', () => {
     try {
       expect((await call(url('kv-quorum-1'), 'PUT', '/keys/frozen', 'f1')).status).toBe(200)
       expect((await call(url('kv-quorum-3'), 'GET', '/keys/frozen')).text).toBe('f1')
+      const unknownBefore = await hintsStored('kv-quorum-3', 'unknown')
+      const refusedBefore = await hintsStored('kv-quorum-3', 'refused')
       const started = Date.now()
       const all = await call(url('kv-quorum-3'), 'PUT', '/keys/frozen?w=3', 'f2')
       expect(all.status).toBe(503)
       expect(all.json().reached).toBe(2)
       expect(Date.now() - started).toBeLessThan(3_000)
+      // the frozen replica took the call and never answered: it may have the write, hinted as unknown
+      expect(await hintsStored('kv-quorum-3', 'unknown')).toBe(unknownBefore + 1)
+      expect(await hintsStored('kv-quorum-3', 'refused')).toBe(refusedBefore)
     } finally {
       b.signal('SIGCONT')
     }

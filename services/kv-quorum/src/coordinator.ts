@@ -1,11 +1,21 @@
 import type { Logger } from '../../../shared/src/logger.js'
 import type { PeerClient } from './adapters/peer-client.js'
+import { peerFailure } from './adapters/peer-failure.js'
+import {
+  begin,
+  step,
+  type CoordinationEffect,
+  type CoordinationEvent,
+  type CoordinationOutcome,
+  type CoordinationRequest,
+  type CoordinationStep,
+  type ReplicaTarget
+} from './core/coordination.js'
 import type { HintBook } from './core/hints.js'
 import type { HybridClock } from './core/hlc.js'
-import { QuorumTally, type Quorum } from './core/quorum.js'
-import { resolveRead, type ReplicaAnswer } from './core/read-resolution.js'
+import type { Quorum } from './core/quorum.js'
 import type { KvRecord } from './core/record.js'
-import type { ReplicaDirectory, ReplicaTarget } from './directory.js'
+import type { ReplicaDirectory } from './directory.js'
 import type { KvQuorumMetrics } from './metrics.js'
 import type { LocalReplica } from './replica.js'
 
@@ -41,12 +51,11 @@ export interface CoordinatorOptions {
   log: Pick<Logger, 'error' | 'debug'>
 }
 
-class NotRegistered extends Error {}
-
 /**
- * Coordinates one client request over all N replicas: a write goes to every replica in
- * parallel and is answered once W acknowledged (or every replica answered or failed); a read
- * asks every replica, is answered once R answered, and read-repairs the stale ones afterwards.
+ * Coordinates one client request over all N replicas. What to do when (answer, hint, read
+ * repair) is decided by the pure state machine in `core/coordination.ts`; this driver only
+ * carries out its effects (replica calls, the local replica, the hint book, metrics, logs) and
+ * feeds their results back to it as events.
  */
 export class Coordinator {
   readonly #o: CoordinatorOptions
@@ -57,82 +66,84 @@ export class Coordinator {
 
   /** `deadline`: the client's (epoch ms), passed on to every replica so none applies the write after the client gave up. */
   async write (key: string, value: Buffer | null, quorum: Quorum, deadline?: number): Promise<WriteOutcome> {
-    const { directory, replica, peers, hints, clock, replicaTimeoutMs, metrics } = this.#o
+    const { directory, clock } = this.#o
     const record: KvRecord = { key, value, version: { ...clock.now(), n: directory.self } }
-    const targets = directory.targets()
-    const tally = new QuorumTally(quorum.w, targets.length)
-    return await new Promise<WriteOutcome>((resolve) => {
-      let answered = false
-      const settle = (): void => {
-        if (answered || !(tally.reached || tally.settled)) return
-        answered = true
-        resolve({ record, asked: quorum.w, replicas: [...tally.ok], reached: tally.reached })
-      }
-      for (const target of targets) {
-        const send = target.self
-          ? replica.apply([record])
-          : target.url === undefined
-            ? Promise.reject(new NotRegistered(target.id))
-            : peers.putRecords(target.url, [record], replicaTimeoutMs, deadline)
-        send.then(() => { tally.succeed(target.id); settle() }, (err: Error) => {
-          tally.fail(target.id)
-          if (!target.self && hints.add(target.id, record)) metrics.hintsStored.inc()
-          if (target.self) this.#o.log.error({ err, key }, 'local write failed')
-          settle()
-        })
-      }
-    })
+    const outcome = await this.#run({ op: 'write', record, needed: quorum.w, targets: directory.targets(), deadline })
+    return { record, asked: outcome.asked, replicas: outcome.replicas, reached: outcome.reached }
   }
 
   async read (key: string, quorum: Quorum, deadline?: number): Promise<ReadOutcome> {
-    const { directory, replica, peers, replicaTimeoutMs } = this.#o
-    const targets = directory.targets()
-    const tally = new QuorumTally(quorum.r, targets.length)
-    const answers: ReplicaAnswer[] = []
-    const fetchFrom = async (target: ReplicaTarget): Promise<KvRecord | undefined> => {
-      if (target.self) return replica.get(key)
-      if (target.url === undefined) throw new NotRegistered(target.id)
-      const record = await peers.getRecord(target.url, key, replicaTimeoutMs, deadline)
-      if (record !== undefined) this.#o.clock.observe(record.version)
-      return record
-    }
-    let settledAll: () => void = () => {}
-    const allSettled = new Promise<void>((resolve) => { settledAll = resolve })
-    const outcome = new Promise<ReadOutcome>((resolve) => {
-      let answered = false
-      const settle = (): void => {
-        if (tally.settled) settledAll()
-        if (answered || !(tally.reached || tally.settled)) return
-        answered = true
-        const { newest, stale } = resolveRead(answers)
-        resolve({ record: newest, stale, asked: quorum.r, replicas: answers.map((a) => a.replica), reached: tally.reached })
-      }
-      for (const target of targets) {
-        fetchFrom(target).then((record) => {
-          answers.push({ replica: target.id, record })
-          tally.succeed(target.id)
-          settle()
-        }, () => { tally.fail(target.id); settle() })
-      }
-    })
-    // read repair runs off the response's critical path, once every replica answered or failed
-    void allSettled.then(async () => { await this.#repair(key, answers, targets) })
-    return await outcome
+    const outcome = await this.#run({ op: 'read', key, needed: quorum.r, targets: this.#o.directory.targets(), deadline })
+    return { record: outcome.record, stale: outcome.stale, asked: outcome.asked, replicas: outcome.replicas, reached: outcome.reached }
   }
 
-  async #repair (key: string, answers: readonly ReplicaAnswer[], targets: readonly ReplicaTarget[]): Promise<void> {
-    const { newest, stale } = resolveRead(answers)
-    if (newest === undefined || stale.length === 0) return
-    await Promise.all(stale.map(async (id) => {
-      const target = targets.find((t) => t.id === id)
-      try {
-        if (target?.self === true) await this.#o.replica.apply([newest])
-        else if (target?.url !== undefined) await this.#o.peers.putRecords(target.url, [newest], this.#o.replicaTimeoutMs)
-        else return
-        this.#o.metrics.readRepairs.inc()
-      } catch (err) {
-        this.#o.log.debug({ err: (err as Error).message, key, replica: id }, 'read repair failed; anti-entropy will retry')
+  /** Resolves at the machine's `answer`; the request goes on afterwards (hints, read repair). */
+  async #run (request: CoordinationRequest): Promise<CoordinationOutcome> {
+    const key = request.op === 'write' ? request.record.key : request.key
+    return await new Promise((resolve) => {
+      let current = begin(request)
+      const run = (next: CoordinationStep): void => {
+        current = next
+        for (const effect of next.effects) this.#execute(effect, key, resolve, feed)
       }
-    }))
+      // results always come back on a later tick, never while effects are being executed
+      const feed = (event: CoordinationEvent): void => { run(step(current.state, event)) }
+      run(current)
+    })
   }
+
+  #execute (effect: CoordinationEffect, key: string, answer: (o: CoordinationOutcome) => void, feed: (e: CoordinationEvent) => void): void {
+    const { hints, metrics, log } = this.#o
+    switch (effect.type) {
+      case 'put':
+      case 'get': {
+        const { target } = effect
+        const call = effect.type === 'put' ? this.#store(target, effect.record, effect.deadline) : this.#fetch(target, effect.key, effect.deadline)
+        void call.then(
+          (record) => { feed({ type: 'replied', replica: target.id, record: record ?? undefined }) },
+          (err: unknown) => { feed({ type: 'failed', replica: target.id, failure: failureOf(target, err), error: err }) })
+        break
+      }
+      case 'answer':
+        answer(effect.outcome)
+        break
+      case 'hint':
+        if (hints.add(effect.replica, effect.record)) metrics.hintsStored.inc({ reason: effect.reason })
+        break
+      case 'repair': {
+        const { target } = effect
+        // after the answer: bounded by the replica timeout, not by the client's deadline
+        void this.#store(target, effect.record).then(
+          () => { metrics.readRepairs.inc(); feed({ type: 'repaired', replica: target.id }) },
+          (err: unknown) => { feed({ type: 'repairFailed', replica: target.id, error: err }) })
+        break
+      }
+      case 'log':
+        log[effect.level]({ err: effect.error, key, replica: effect.replica }, effect.message)
+        break
+    }
+  }
+
+  async #store (target: ReplicaTarget, record: KvRecord, deadline?: number): Promise<undefined> {
+    const { replica, peers, replicaTimeoutMs } = this.#o
+    if (target.self) await replica.apply([record])
+    else if (target.url === undefined) throw new Error(`${target.id} is not registered`)
+    else await peers.putRecords(target.url, [record], replicaTimeoutMs, deadline)
+    return undefined
+  }
+
+  async #fetch (target: ReplicaTarget, key: string, deadline: number | undefined): Promise<KvRecord | undefined> {
+    const { replica, peers, clock, replicaTimeoutMs } = this.#o
+    if (target.self) return replica.get(key)
+    if (target.url === undefined) throw new Error(`${target.id} is not registered`)
+    const record = await peers.getRecord(target.url, key, replicaTimeoutMs, deadline)
+    // a write this instance coordinates next is stamped after what it has read
+    if (record !== undefined) clock.observe(record.version)
+    return record
+  }
+}
+
+/** A local failure may have reached the store before its log append failed: `unknown`. */
+function failureOf (target: ReplicaTarget, err: unknown): 'refused' | 'unknown' {
+  return target.self ? 'unknown' : peerFailure(err)
 }

@@ -1,11 +1,7 @@
 import type { RegistryWatcher } from '../../../shared/src/registry/watcher.js'
+import type { ReplicaTarget } from './core/coordination.js'
 
-export interface ReplicaTarget {
-  id: string
-  /** `undefined` when the replica is not registered: it counts as down, N does not shrink. */
-  url: string | undefined
-  self: boolean
-}
+export type { ReplicaTarget }
 
 /**
  * The configured replica set (by id) matched against the registry: who is where right now.

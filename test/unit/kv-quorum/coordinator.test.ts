@@ -1,6 +1,7 @@
 import { pino } from 'pino'
 import { Counter, Registry } from 'prom-client'
 import { describe, expect, it } from 'vitest'
+import { PeerStatusError } from '../../../services/kv-quorum/src/adapters/peer-failure.js'
 import { Coordinator, type PeerTransport } from '../../../services/kv-quorum/src/coordinator.js'
 import { HintBook } from '../../../services/kv-quorum/src/core/hints.js'
 import { HybridClock } from '../../../services/kv-quorum/src/core/hlc.js'
@@ -10,22 +11,32 @@ import { VersionedStore } from '../../../services/kv-quorum/src/core/store.js'
 import type { ReplicaTarget } from '../../../services/kv-quorum/src/directory.js'
 import { LocalReplica } from '../../../services/kv-quorum/src/replica.js'
 
-type Behaviour = 'ok' | 'down' | 'hang'
+/** `refuse`: answers 503; `hang-on-put`: answers reads, never answers a store. */
+type Behaviour = 'ok' | 'down' | 'hang' | 'refuse' | 'hang-on-put'
 
 /** Two fake peers (b, c) with their own stores; `a` is the coordinator itself. No ports. */
 function setup (behaviour: Record<'b' | 'c', Behaviour>, { registered = { b: true, c: true }, now = 1_000 } = {}) {
   const stores = { b: new VersionedStore(), c: new VersionedStore() }
   const hanging: Array<() => void> = []
   const peerOf = (url: string): 'b' | 'c' => url.endsWith('b') ? 'b' : 'c'
-  const act = async <T>(url: string, f: () => T): Promise<T> => {
+  const act = async <T>(url: string, f: () => T, op: 'put' | 'get' = 'get'): Promise<T> => {
     const b = behaviour[peerOf(url)]
     if (b === 'down') throw new Error('ECONNREFUSED')
-    if (b === 'hang') await new Promise<void>((_resolve, reject) => { hanging.push(() => reject(new Error('timeout'))) })
+    if (b === 'refuse') throw new PeerStatusError('answered 503', 503)
+    if (b === 'hang' || (b === 'hang-on-put' && op === 'put')) await new Promise<void>((_resolve, reject) => { hanging.push(() => reject(new Error('timeout'))) })
     return f()
   }
+  /** Every peer call with the deadline it carried. */
+  const calls: Array<{ op: 'put' | 'get', peer: 'b' | 'c', deadline: number | undefined }> = []
   const peers: PeerTransport = {
-    putRecords: async (url, records) => { await act(url, () => { for (const r of records) stores[peerOf(url)].apply(r) }) },
-    getRecord: async (url, key) => await act(url, () => stores[peerOf(url)].get(key))
+    putRecords: async (url, records, _timeoutMs, deadline) => {
+      calls.push({ op: 'put', peer: peerOf(url), deadline })
+      await act(url, () => { for (const r of records) stores[peerOf(url)].apply(r) }, 'put')
+    },
+    getRecord: async (url, key, _timeoutMs, deadline) => {
+      calls.push({ op: 'get', peer: peerOf(url), deadline })
+      return await act(url, () => stores[peerOf(url)].get(key))
+    }
   }
   const localStore = new VersionedStore()
   let wall = now
@@ -38,6 +49,8 @@ function setup (behaviour: Record<'b' | 'c', Behaviour>, { registered = { b: tru
   ]
   const hints = new HintBook(100)
   const registry = new Registry()
+  const hintsStored = new Counter({ name: 'h', help: 'h', labelNames: ['reason'], registers: [registry] })
+  const readRepairs = new Counter({ name: 'r', help: 'r', registers: [registry] })
   const coordinator = new Coordinator({
     directory: { self: 'a', targets: () => targets },
     replica,
@@ -45,13 +58,12 @@ function setup (behaviour: Record<'b' | 'c', Behaviour>, { registered = { b: tru
     clock,
     hints,
     replicaTimeoutMs: 100,
-    metrics: {
-      hintsStored: new Counter({ name: 'h', help: 'h', registers: [registry] }),
-      readRepairs: new Counter({ name: 'r', help: 'r', registers: [registry] })
-    },
+    metrics: { hintsStored, readRepairs },
     log: pino({ level: 'silent' })
   })
-  return { coordinator, stores, localStore, hints, timeOutHanging: () => { for (const f of hanging.splice(0)) f() }, setWall: (ms: number) => { wall = ms } }
+  const hintCounts = async (): Promise<Record<string, number>> =>
+    Object.fromEntries((await hintsStored.get()).values.map((v) => [String(v.labels.reason), v.value]))
+  return { coordinator, stores, localStore, hints, hintCounts, readRepairs, calls, timeOutHanging: () => { for (const f of hanging.splice(0)) f() }, setWall: (ms: number) => { wall = ms } }
 }
 
 const q = (w: number, r: number, consistency: Quorum['consistency'] = 'quorum'): Quorum => ({ n: 3, w, r, consistency })
@@ -86,6 +98,21 @@ describe('Coordinator.write', () => {
     expect(out.replicas.length).toBe(2)
     expect(hints.peek('c', 10)[0]?.value).toBeNull()
   })
+
+  it('labels each hint with why the replica missed the write', async () => {
+    const refused = setup({ b: 'ok', c: 'refuse' })
+    await refused.coordinator.write('k', Buffer.from('v'), q(2, 2))
+    await flush()
+    expect(await refused.hintCounts()).toEqual({ refused: 1 })
+    const timedOut = setup({ b: 'ok', c: 'hang' })
+    await timedOut.coordinator.write('k', Buffer.from('v'), q(2, 2))
+    timedOut.timeOutHanging()
+    await flush()
+    expect(await timedOut.hintCounts()).toEqual({ unknown: 1 })
+    const away = setup({ b: 'ok', c: 'ok' }, { registered: { b: true, c: false } })
+    await away.coordinator.write('k', Buffer.from('v'), q(2, 2))
+    expect(await away.hintCounts()).toEqual({ unregistered: 1 })
+  })
 })
 
 describe('Coordinator.read', () => {
@@ -112,6 +139,36 @@ describe('Coordinator.read', () => {
     const out = await down.coordinator.read('k', q(2, 2))
     expect(out.reached).toBe(false)
     expect(out.replicas).toEqual(['a'])
+  })
+
+  it('answers without waiting for read repair (a stale replica that never takes the repair)', async () => {
+    const { coordinator, stores, localStore, readRepairs, timeOutHanging } = setup({ b: 'ok', c: 'hang-on-put' })
+    localStore.apply(rec('k', 9, 'new'))
+    stores.b.apply(rec('k', 9, 'new'))
+    stores.c.apply(rec('k', 5, 'old'))
+    const out = await coordinator.read('k', q(2, 3))
+    expect(out.record?.value?.toString()).toBe('new')
+    expect(out.stale).toEqual(['c'])
+    await flush()
+    expect((await readRepairs.get()).values[0]?.value).toBe(0)
+    timeOutHanging()
+    await flush()
+    expect(stores.c.get('k')?.value?.toString()).toBe('old')
+  })
+
+  it("passes the client's deadline to every replica call, but not to read repair (it runs after the answer)", async () => {
+    const { coordinator, stores, calls } = setup({ b: 'ok', c: 'ok' })
+    await coordinator.write('k', Buffer.from('v'), q(2, 2), 42_000)
+    stores.c.apply(rec('k', 1_000_000, 'newer'))
+    await coordinator.read('k', q(2, 2), 43_000)
+    await flush()
+    expect(calls).toEqual([
+      { op: 'put', peer: 'b', deadline: 42_000 },
+      { op: 'put', peer: 'c', deadline: 42_000 },
+      { op: 'get', peer: 'b', deadline: 43_000 },
+      { op: 'get', peer: 'c', deadline: 43_000 },
+      { op: 'put', peer: 'b', deadline: undefined }
+    ])
   })
 
   it('a write after a read is stamped above the version read, whatever the local wall clock says', async () => {

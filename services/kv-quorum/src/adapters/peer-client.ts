@@ -1,6 +1,7 @@
 import { Pool } from 'undici'
 import { deadlineHeader, hopDeadline } from '../../../../shared/src/service/deadline.js'
 import { fromWire, toWire, type KvRecord } from '../core/record.js'
+import { PeerStatusError } from './peer-failure.js'
 
 /**
  * Talks to the other replicas on their /internal routes, one keep-alive pool per peer URL.
@@ -50,7 +51,7 @@ export class PeerClient {
       signal: AbortSignal.timeout(timeoutMs)
     })
     const text = await res.body.text()
-    if (res.statusCode < 200 || res.statusCode >= 300) throw new Error(`${method} ${url}${path} answered ${res.statusCode}: ${text.slice(0, 200)}`)
+    if (res.statusCode < 200 || res.statusCode >= 300) throw new PeerStatusError(`${method} ${url}${path} answered ${res.statusCode}: ${text.slice(0, 200)}`, res.statusCode)
     return JSON.parse(text) as unknown
   }
 
