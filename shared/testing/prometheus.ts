@@ -1,7 +1,9 @@
 /** One sample of a Prometheus text exposition. */
 export interface Sample { name: string, labels: Record<string, string>, value: number }
 
-const sampleLine = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})? (-?[0-9.eE+-]+|NaN|[+-]Inf)( -?\d+)?$/
+// values as Go's ParseFloat reads them: NaN and Inf in any case (prom-client writes `Nan`
+// for a gauge with no sample yet, e.g. the event-loop lag of a process that just started)
+const sampleLine = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})? (-?[0-9.eE+-]+|[nN][aA][nN]|[+-][iI][nN][fF])( -?\d+)?$/
 const labelPair = /([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g
 
 /**
@@ -25,7 +27,8 @@ export function parsePrometheus (text: string): Sample[] {
     if (family === undefined) throw new Error(`line ${i + 1}: ${name} has no # TYPE`)
     const labels: Record<string, string> = {}
     for (const [, k, v] of (m[3] ?? '').matchAll(labelPair)) labels[k!] = v!
-    samples.push({ name, labels, value: Number(m[4]) })
+    const raw = m[4]!.toLowerCase()
+    samples.push({ name, labels, value: raw === 'nan' ? NaN : raw.endsWith('inf') ? (raw.startsWith('-') ? -Infinity : Infinity) : Number(raw) })
   }
   return samples
 }
