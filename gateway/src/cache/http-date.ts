@@ -22,7 +22,7 @@ export function parseHttpDate (value: string | string[] | number | undefined, no
   m = rfc850.exec(text)
   if (m !== null) return build(fullYear(Number(m[3]), now), m[2] as string, Number(m[1]), m[4] as string, m[5] as string, m[6] as string)
   m = asctime.exec(text)
-  if (m !== null) return build(Number(m[7]), m[1] as string, Number((m[2] as string).trim()), m[3] as string, m[4] as string, m[5] as string)
+  if (m !== null) return build(Number(m[6]), m[1] as string, Number((m[2] as string).trim()), m[3] as string, m[4] as string, m[5] as string)
   return undefined
 }
 
