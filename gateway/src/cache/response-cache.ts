@@ -148,9 +148,15 @@ export class ResponseCache {
       }
       if (decision !== 'bypass' && rq.onlyIfCached) return this.#notCached(res, requestId)
       if (decision === 'bypass' || head) return await this.#pass(req, res, target, forward, decision === 'bypass' ? 'bypass' : 'pass')
+      if (forcedByClient(rq)) {
+        // the client wants the origin's word: validate what we hold, or step aside (as cheap as no cache)
+        if (decision === 'revalidate') return await this.#direct(req, res, requestId, target, forward, found, rq)
+        return await this.#pass(req, res, target, forward, 'bypass')
+      }
       return await this.#refresh(req, res, requestId, target, forward, found, rq, decision === 'revalidate')
     }
     if (rq.onlyIfCached) return this.#notCached(res, requestId)
+    if (rq.noCache || rq.maxAgeMs === 0) return await this.#pass(req, res, target, forward, 'bypass')
     const conditional = req.headers['if-none-match'] !== undefined || req.headers['if-modified-since'] !== undefined
     if (head || rq.range || rq.authorization || conditional) {
       // not shareable with other requests: each goes upstream (and may still be stored)
@@ -393,6 +399,11 @@ export class ResponseCache {
     }
     cells[outcome].value++
   }
+}
+
+/** The request, not the stored response's age, sends it to the origin: no point joining others. */
+function forcedByClient (rq: RequestPolicy): boolean {
+  return rq.noCache || rq.maxAgeMs !== undefined || rq.minFreshMs !== undefined
 }
 
 function firstValue (value: string | string[] | undefined): string | undefined {
