@@ -101,7 +101,8 @@ describe('Age and Date (RFC 9111 §4.2.3, §5.1; RFC 9110 §6.6.1)', () => {
   })
 
   it("answers with the stored Date and the true current age, the upstream's Age included (other-age-update-max-age, other-date-update)", async () => {
-    const date = httpDate()
+    // a Date 10 s old (the origin's clock): kept as it is, never replaced by the gateway's
+    const date = httpDate(-10)
     const path = script({ headers: [['Cache-Control', 'max-age=600'], ['Age', '30'], ['Date', date]] })
     await at(path)
     await sleep(1_100)

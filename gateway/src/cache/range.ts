@@ -26,7 +26,7 @@ export function parseRange (header: string | undefined, length: number): ByteRan
   }
   const start = Number(first)
   const end = last === '' ? length - 1 : Math.min(Number(last), length - 1)
-  if (start >= length || end < start) return undefined
+  if (end < start) return undefined
   return { start, end }
 }
 
