@@ -85,6 +85,7 @@ export class ResponseCache {
     this.#o = options
     this.#now = options.clock ?? Date.now
     this.#redis = createRedis(options.redisUrl, options.log)
+    const ownKeys = `${options.prefix}:cache:gateway:`
     this.#cache = new TwoTierCache<StoredRecord>({
       redis: this.#redis,
       prefix: options.prefix,
@@ -98,7 +99,8 @@ export class ResponseCache {
       localMaxBytes: options.localMaxBytes,
       log: options.log,
       clock: this.#now,
-      onInvalidate: (message) => { void this.#purgeSurrogate(message) },
+      // our own invalidations (gateway keys) are never surrogate keys: only other caches' are
+      onInvalidate: (message) => { if (!message.startsWith(ownKeys)) void this.#purgeSurrogate(message) },
       ...(options.metrics === undefined ? {} : { metrics: options.metrics })
     })
     this.#surrogates = new SurrogateIndex(this.#redis, options.prefix, (key) => this.#cache.key(key), options.log)

@@ -49,8 +49,7 @@ export class SurrogateIndex {
     try {
       const set = this.#prefix + tag
       const keys = await this.#redis.smembers(set)
-      if (keys.length > 0) await this.#redis.del(...keys)
-      await this.#redis.del(set)
+      await this.#redis.del(set, ...keys)
       return Math.max(keys.length, local?.size ?? 0)
     } catch (err) {
       this.#log?.debug({ err: (err as Error).message, tag }, 'surrogate purge in redis failed')
