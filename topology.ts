@@ -29,6 +29,14 @@ export interface ServiceSpec {
   tryTimeoutMs?: number
   /** The gateway may cache GET responses that allow it (Cache-Control). @default false */
   cacheable?: boolean
+  /**
+   * How long past its freshness the gateway may still answer with a cached response when the
+   * service fails (a 500/502/503/504, a broken connection, no healthy instance): the
+   * service's default `stale-if-error` (RFC 5861 §4), in seconds, for responses that do not
+   * name a longer one. Never for `no-cache`, `must-revalidate` or `s-maxage` responses.
+   * @default 0
+   */
+  staleIfErrorS?: number
   env?: Readonly<Record<string, string>>
   autoscale?: AutoscaleSpec
 }
@@ -116,6 +124,8 @@ export const topology = {
       // a miss may run a sieve of 50 M (~0.5 s) or 10 M hash rounds (~10 s): longer than the default try
       tryTimeoutMs: 10_000,
       cacheable: true,
+      // answers are deterministic: with every instance down, a cached answer up to 5 min stale beats a 503
+      staleIfErrorS: 300,
       // misses are CPU work: a p99 of a quarter second under load is the signal to add an instance
       autoscale: { min: 2, max: 4, targetP99Ms: 250 }
     }

@@ -74,7 +74,17 @@ export function buildGateway (config: GatewayConfig, topology: Topology, log: Lo
     }
   })
   const responseCache = config.cacheEnabled
-    ? new ResponseCache({ redisUrl: config.redisUrl, prefix: config.keyPrefix, localMaxBytes: config.cacheLocalBytes, maxBodyBytes: config.cacheMaxBodyBytes, maxTtlMs: config.cacheMaxTtlMs, log, ...(config.metricsEnabled ? { metrics: app.metricsRegistry } : {}) })
+    ? new ResponseCache({
+      redisUrl: config.redisUrl,
+      prefix: config.keyPrefix,
+      localMaxBytes: config.cacheLocalBytes,
+      maxBodyBytes: config.cacheMaxBodyBytes,
+      maxTtlMs: config.cacheMaxTtlMs,
+      maxStaleMs: config.cacheMaxStaleMs,
+      staleIfErrorMs: (service) => (topology.services[service]?.staleIfErrorS ?? 0) * 1_000,
+      log,
+      ...(config.metricsEnabled ? { metrics: app.metricsRegistry } : {})
+    })
     : undefined
   late.deps = { router, budget, metrics: config.metricsEnabled ? new GatewayMetrics(app.metricsRegistry) : noMetrics, config, log, instanceId: config.instanceId, traffic, events, responseCache }
   registerAdminRoutes(app, router, traffic)

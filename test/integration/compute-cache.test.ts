@@ -72,6 +72,16 @@ describe('compute behind the two-tier cache', () => {
     expect((await get(a.url + path)).headers).toMatchObject({ 'x-cache': 'hit', 'x-cache-tier': 'redis' })
   })
 
+  it("an invalidation also purges the gateway's copies, under every URL that reached them (surrogate key)", async () => {
+    const urls = [`${gateway.url}/api/compute/primes?limit=3000023`, `${gateway.url}/api/compute/primes?limit=3000023&v=2`]
+    for (const url of urls) {
+      await get(url)
+      expect((await get(url)).headers['x-gateway-cache']).toBe('hit')
+    }
+    await send(`${b.url}/internal/cache/primes?limit=3000023`, 'DELETE')
+    for (const url of urls) await waitFor(async () => (await get(url)).headers['x-gateway-cache'] === 'miss', 2_000, `${url} purged from the gateway`)
+  })
+
   it('refuses bad input with 400 JSON', async () => {
     for (const q of ['limit=abc', 'limit=-5', 'limit=0', 'limit=50000001', 'limit=1e6', 'limit=1&limit=2', '']) {
       const res = await get(`${gateway.url}/api/compute/primes?${q}`)

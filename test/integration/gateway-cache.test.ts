@@ -54,14 +54,15 @@ const upstreamHits = (path: string): number => hits.get(path) ?? 0
 
 describe('gateway response cache', () => {
   it('serves a max-age response from the cache until it expires', async () => {
-    const path = '/script?cc=max-age%3D1&t=maxage'
+    // 2 s: Date has whole seconds, so up to 1 s of apparent age comes with the response
+    const path = '/script?cc=max-age%3D2&t=maxage'
     const first = await get(`${gateway.url}/api/compute${path}`)
     expect(first.headers['x-gateway-cache']).toBe('miss')
     const second = await get(`${gateway.url}/api/compute${path}`)
     expect(second.headers).toMatchObject({ 'x-gateway-cache': 'hit', 'x-cache': 'hit', age: '0' })
     expect(second.body).toEqual(first.body)
     expect(upstreamHits(path)).toBe(1)
-    await new Promise((resolve) => setTimeout(resolve, 1_100))
+    await new Promise((resolve) => setTimeout(resolve, 2_100))
     const third = await get(`${gateway.url}/api/compute${path}`)
     expect(third.headers['x-gateway-cache']).toBe('miss')
     expect(third.body.n).toBe(2)

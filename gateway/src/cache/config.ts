@@ -6,6 +6,8 @@ export const responseCacheSpec = {
   cacheLocalBytes: integer('GW_CACHE_LOCAL_BYTES', 32 * 1024 * 1024, { min: 1024, max: 4 * 1024 * 1024 * 1024 }),
   /** Larger responses are passed through, never stored. */
   cacheMaxBodyBytes: integer('GW_CACHE_MAX_BODY_BYTES', 256 * 1024, { min: 0, max: 64 * 1024 * 1024 }),
-  /** Upper bound on any `max-age` the upstream asks for. */
-  cacheMaxTtlMs: integer('GW_CACHE_MAX_TTL_MS', 300_000, { min: 1, max: 86_400_000 })
+  /** Upper bound on any freshness lifetime (`s-maxage`, `max-age`, `Expires`, heuristics). */
+  cacheMaxTtlMs: integer('GW_CACHE_MAX_TTL_MS', 300_000, { min: 1, max: 86_400_000 }),
+  /** Upper bound on any stale window (`stale-while-revalidate`, `stale-if-error`, a service's `staleIfErrorS`). */
+  cacheMaxStaleMs: integer('GW_CACHE_MAX_STALE_MS', 3_600_000, { min: 0, max: 604_800_000 })
 } satisfies ConfigSpec

@@ -1,73 +1,192 @@
 /**
- * The pure rules of the gateway response cache (RFC 9111, the parts a shared cache in front
- * of our own services needs): which requests may use it, how long a response may be kept,
- * and the key, so two different queries (or two variants of a `Vary`) are never mixed.
+ * The pure rules of the gateway response cache as a shared cache (RFC 9111, RFC 9213, RFC
+ * 5861): which directives govern it, whether a response may be stored, how long it is fresh
+ * and may be served stale, which of its fields are kept, and the cache key. No I/O, no clock:
+ * every instant is an argument.
  */
-import type { IncomingHttpHeaders } from 'node:http'
+import { deltaSeconds, fieldNames, parseCacheControl, parseCdnCacheControl, type Directives } from './directives.js'
+import { parseHttpDate } from './http-date.js'
 
 export type HeaderMap = Record<string, string | string[] | number | undefined>
 
-/** A response as the cache keeps it. */
-export interface StoredResponse {
-  status: number
-  headers: Record<string, string | string[]>
-  /** base64 */
-  body: string
-  /** The request header values this response varied on (lower-case names), as the first caller sent them. */
-  vary: Record<string, string>
+export interface PolicyOptions {
+  /** Upper bound on any freshness lifetime (`GW_CACHE_MAX_TTL_MS`). */
+  maxTtlMs: number
+  /** Upper bound on any stale window (`GW_CACHE_MAX_STALE_MS`). */
+  maxStaleMs: number
+  /** The service's stale-if-error window when the response names none (topology `staleIfErrorS`). */
+  defaultStaleIfErrorMs: number
 }
 
-/** A request that asks for a fresh answer (no-cache, no-store, max-age=0), or carries credentials, goes straight upstream. */
-export function requestBypasses (method: string, headers: IncomingHttpHeaders): boolean {
-  if (method !== 'GET') return true
-  if (headers.authorization !== undefined) return true
-  const cc = directives(headers['cache-control'])
-  return cc.has('no-cache') || cc.has('no-store') || cc.get('max-age') === '0' || /(^|,)\s*no-cache\s*(,|$)/i.test(String(headers.pragma ?? ''))
+/** What the cache needs to know about a stored response to decide how to use it. */
+export interface ResponsePolicy {
+  /** Freshness lifetime (RFC 9111 §4.2.1), capped by `maxTtlMs`. */
+  lifetimeMs: number
+  /** It came from heuristics (RFC 9111 §4.2.2), not from the origin. */
+  heuristic: boolean
+  /** RFC 5861 §3: served stale this long past its lifetime while one request refreshes it. */
+  staleWhileRevalidateMs: number
+  /** RFC 5861 §4 (or the service's default): served stale this long when the origin fails. */
+  staleIfErrorMs: number
+  /** `must-revalidate`, `proxy-revalidate` or `s-maxage` (RFC 9111 §5.2.2.2, .8, .10): never served stale. */
+  mustRevalidate: boolean
+  /** Unqualified `no-cache` (§5.2.2.4): validated before every use. */
+  noCache: boolean
+  /** `public`, `s-maxage` or `must-revalidate`: may answer requests with `Authorization` (§3.5). */
+  authorized: boolean
+  /** Validators for conditional requests (RFC 9110 §8.8). */
+  etag?: string
+  lastModified?: string
 }
 
 /**
- * How long a response may be served from the shared cache, in ms; 0 = not at all. Only 200s
- * with an explicit `s-maxage`/`max-age` are kept (no heuristic freshness); `no-store`,
- * `private`, `no-cache`, `Vary: *` and `Set-Cookie` forbid it. The upstream's `Age` is deducted.
+ * The directives this cache obeys: a valid `CDN-Cache-Control` replaces `Cache-Control` and
+ * `Expires` entirely (RFC 9213 §2.1); otherwise `Cache-Control`.
  */
-export function storableTtlMs (status: number, headers: HeaderMap, maxTtlMs: number): number {
-  if (status !== 200) return 0
-  if (headers['set-cookie'] !== undefined) return 0
-  if (varyNames(headers) === undefined) return 0
-  const cc = directives(headers['cache-control'])
-  if (cc.has('no-store') || cc.has('private') || cc.has('no-cache')) return 0
-  const seconds = cc.get('s-maxage') ?? cc.get('max-age')
-  if (seconds === undefined || !/^\d{1,9}$/.test(seconds)) return 0
-  const age = Number(String(headers.age ?? '0'))
-  const ttlS = Number(seconds) - (Number.isFinite(age) && age > 0 ? age : 0)
-  return ttlS > 0 ? Math.min(ttlS * 1_000, maxTtlMs) : 0
+export function governingDirectives (headers: HeaderMap): { directives: Directives, targeted: boolean } {
+  const targeted = parseCdnCacheControl(headers['cdn-cache-control'])
+  if (targeted !== undefined) return { directives: targeted, targeted: true }
+  return { directives: parseCacheControl(headers['cache-control']), targeted: false }
 }
 
-/** The `Vary` header's names, lower-cased and sorted; undefined for `Vary: *` (never storable). */
-export function varyNames (headers: HeaderMap): string[] | undefined {
-  const raw = headers.vary
-  if (raw === undefined) return []
-  const names = (Array.isArray(raw) ? raw.join(',') : String(raw)).split(',').map((n) => n.trim().toLowerCase()).filter(Boolean)
-  if (names.includes('*')) return undefined
-  return [...new Set(names)].sort()
+/** Status codes defined as heuristically cacheable (RFC 9110 §15.1). */
+export const heuristicallyCacheable: ReadonlySet<number> = new Set([200, 203, 204, 206, 300, 301, 308, 404, 405, 410, 414, 501])
+
+/** Status codes this cache understands, for `must-understand` (RFC 9111 §5.2.2.3). */
+const understood: ReadonlySet<number> = new Set([
+  200, 201, 202, 203, 204, 205, 206, 300, 301, 302, 303, 304, 305, 307, 308,
+  400, 401, 402, 403, 404, 405, 406, 407, 408, 409, 410, 411, 412, 413, 414, 415, 416, 417, 421, 422, 426,
+  500, 501, 502, 503, 504, 505
+])
+
+/** Heuristic freshness: this share of the time since Last-Modified (RFC 9111 §4.2.2)… */
+const heuristicFraction = 0.1
+/** …and never more than a day. */
+const heuristicMaxMs = 86_400_000
+
+/**
+ * The policy of a response received at `responseTime`. Freshness comes from `s-maxage`, else
+ * `max-age`, else `Expires` − `Date` (RFC 9111 §4.2.1), else heuristics from `Last-Modified`
+ * for heuristically cacheable statuses or `public` responses (§4.2.2). An invalid freshness
+ * directive or `Expires` makes the response stale rather than heuristically fresh (§4.2.1).
+ */
+export function responsePolicy (status: number, headers: HeaderMap, responseTime: number, options: PolicyOptions): ResponsePolicy {
+  const { directives, targeted } = governingDirectives(headers)
+  const dateMs = parseHttpDate(headers.date, responseTime)
+  let lifetimeS: number | undefined
+  let heuristic = false
+  if (directives.has('s-maxage')) lifetimeS = deltaSeconds(directives.get('s-maxage')) ?? 0
+  else if (directives.has('max-age')) lifetimeS = deltaSeconds(directives.get('max-age')) ?? 0
+  else if (!targeted && headers.expires !== undefined) {
+    const expires = parseHttpDate(headers.expires, responseTime)
+    lifetimeS = expires === undefined ? 0 : Math.max(0, (expires - (dateMs ?? responseTime)) / 1_000)
+  }
+  let lifetimeMs = lifetimeS === undefined ? 0 : lifetimeS * 1_000
+  const lastModified = singleValue(headers['last-modified'])
+  if (lifetimeS === undefined && (heuristicallyCacheable.has(status) || directives.has('public'))) {
+    const modified = parseHttpDate(lastModified, responseTime)
+    const base = dateMs ?? responseTime
+    if (modified !== undefined && modified < base) {
+      lifetimeMs = Math.min(heuristicMaxMs, (base - modified) * heuristicFraction)
+      heuristic = true
+    }
+  }
+  const mustRevalidate = directives.has('must-revalidate') || directives.has('proxy-revalidate') || directives.has('s-maxage')
+  const staleWindow = (name: string): number => Math.min(options.maxStaleMs, (deltaSeconds(directives.get(name)) ?? 0) * 1_000)
+  const etag = singleValue(headers.etag)
+  return {
+    lifetimeMs: Math.min(lifetimeMs, options.maxTtlMs),
+    heuristic,
+    staleWhileRevalidateMs: staleWindow('stale-while-revalidate'),
+    staleIfErrorMs: Math.max(staleWindow('stale-if-error'), Math.min(options.maxStaleMs, options.defaultStaleIfErrorMs)),
+    mustRevalidate,
+    noCache: directives.has('no-cache') && fieldNames(directives.get('no-cache')).length === 0,
+    authorized: directives.has('public') || directives.has('s-maxage') || directives.has('must-revalidate'),
+    ...(etag === undefined ? {} : { etag }),
+    ...(lastModified === undefined ? {} : { lastModified })
+  }
 }
 
-/** The request's values for the varied-on headers. */
-export function varyValues (names: readonly string[], headers: IncomingHttpHeaders): Record<string, string> {
-  const out: Record<string, string> = {}
-  for (const name of names) out[name] = headerText(headers[name])
+export interface StoreContext {
+  /** The request carried `Authorization`. */
+  authorization: boolean
+  /** The request asked for a range (a 206 or a range-less answer to it is not the whole resource). */
+  range: boolean
+  /** The request said `Cache-Control: no-store`. */
+  noStore: boolean
+}
+
+/**
+ * Whether a response to a GET may be stored by this shared cache (RFC 9111 §3): a final,
+ * complete response (no 1xx, 206, 304), not forbidden (`no-store` unless `must-understand`
+ * with an understood status, unqualified `private`, `Vary: *`, `Authorization` without
+ * `public`/`s-maxage`/`must-revalidate`), allowed (explicit freshness, `public`, or a
+ * heuristically cacheable status), and worth it (fresh for a while, or revalidatable, or
+ * servable stale by the origin's own leave).
+ */
+export function isStorable (status: number, headers: HeaderMap, policy: ResponsePolicy, ctx: StoreContext): boolean {
+  if (status < 200 || status === 206 || status === 304 || ctx.range || ctx.noStore) return false
+  const { directives, targeted } = governingDirectives(headers)
+  if (directives.has('must-understand')) {
+    if (!understood.has(status)) return false
+  } else if (directives.has('no-store')) {
+    return false
+  }
+  if (directives.has('private') && fieldNames(directives.get('private')).length === 0) return false
+  if (ctx.authorization && !policy.authorized) return false
+  if (varyIsStar(headers.vary)) return false
+  const allowed = directives.has('public') || directives.has('s-maxage') || directives.has('max-age') ||
+    (!targeted && headers.expires !== undefined) || heuristicallyCacheable.has(status)
+  if (!allowed) return false
+  const originStale = directives.has('stale-while-revalidate') || directives.has('stale-if-error')
+  return policy.lifetimeMs > 0 || policy.etag !== undefined || policy.lastModified !== undefined || originStale
+}
+
+/** How long to keep an entry: its lifetime, then its stale windows, or a while to revalidate it. */
+export function retentionMs (policy: ResponsePolicy, options: PolicyOptions): number {
+  const revalidatable = policy.etag !== undefined || policy.lastModified !== undefined
+  const afterwards = Math.max(
+    policy.mustRevalidate || policy.noCache ? 0 : Math.max(policy.staleWhileRevalidateMs, policy.staleIfErrorMs),
+    revalidatable ? options.maxTtlMs : 0
+  )
+  return Math.max(1, Math.min(options.maxTtlMs + options.maxStaleMs, policy.lifetimeMs + afterwards))
+}
+
+/**
+ * Fields never stored (RFC 9111 §3.1): hop-by-hop and proxy fields, the fields a qualified
+ * `no-cache`/`private` names, and what belongs to one exchange (request id, timing, framing,
+ * `Age`, which is recomputed on every use).
+ */
+const notStored = new Set([
+  'connection', 'keep-alive', 'proxy-connection', 'te', 'transfer-encoding', 'upgrade', 'trailer',
+  'proxy-authenticate', 'proxy-authentication-info', 'proxy-authorization',
+  'x-request-id', 'server-timing', 'content-length', 'age', 'x-gateway-cache'
+])
+
+/** The fields of a response as stored: lower-cased names, minus those never stored. */
+export function storedFields (headers: HeaderMap): Record<string, string | string[]> {
+  const { directives } = governingDirectives(headers)
+  const omitted = new Set([...fieldNames(directives.get('no-cache')), ...fieldNames(directives.get('private'))])
+  const out: Record<string, string | string[]> = {}
+  for (const name in headers) {
+    const value = headers[name]
+    const lower = name.toLowerCase()
+    if (value === undefined || notStored.has(lower) || omitted.has(lower)) continue
+    out[lower] = Array.isArray(value) ? value.map(String) : String(value)
+  }
   return out
 }
 
-/** True when this request would have got the same variant as the one stored. */
-export function varyMatches (stored: Record<string, string>, headers: IncomingHttpHeaders): boolean {
-  for (const name in stored) if (headerText(headers[name]) !== stored[name]) return false
-  return true
+/** `Vary: *` on any field line (RFC 9111 §4.1): the response never matches a later request. */
+export function varyIsStar (vary: string | string[] | number | undefined): boolean {
+  if (vary === undefined) return false
+  const text = Array.isArray(vary) ? vary.join(',') : String(vary)
+  return text.split(',').some((name) => name.trim() === '*')
 }
 
 /**
- * `GET <service> <path>?<query sorted>`: the query's pairs are sorted (as sent, not decoded,
- * so `a=1&b=2` and `b=2&a=1` share an entry but `a=1` and `a=01` never do).
+ * `<service> <path>?<query sorted>`: the query's pairs are sorted (as sent, not decoded, so
+ * `a=1&b=2` and `b=2&a=1` share an entry but `a=1` and `a=01` never do).
  */
 export function cacheKey (service: string, pathWithQuery: string): string {
   const q = pathWithQuery.indexOf('?')
@@ -77,17 +196,7 @@ export function cacheKey (service: string, pathWithQuery: string): string {
   return pairs.length === 0 ? `GET ${service} ${path}` : `GET ${service} ${path}?${pairs.join('&')}`
 }
 
-/** Cache-Control directives: name → argument ('' when none), names lower-cased. */
-export function directives (header: string | string[] | number | undefined): Map<string, string> {
-  const out = new Map<string, string>()
-  if (header === undefined) return out
-  for (const part of (Array.isArray(header) ? header.join(',') : String(header)).split(',')) {
-    const [name = '', value = ''] = part.split('=', 2).map((s) => s.trim())
-    if (name !== '') out.set(name.toLowerCase(), value.replace(/^"|"$/g, ''))
-  }
-  return out
-}
-
-function headerText (value: string | string[] | undefined): string {
-  return value === undefined ? '' : Array.isArray(value) ? value.join(', ') : value
+function singleValue (value: string | string[] | number | undefined): string | undefined {
+  if (value === undefined) return undefined
+  return Array.isArray(value) ? value[0] : String(value)
 }

@@ -56,14 +56,14 @@ export async function proxy (req: IncomingMessage, res: ServerResponse, deps: Pr
 }
 
 async function forward (req: IncomingMessage, res: ServerResponse, requestId: string, deps: ProxyDeps): Promise<void> {
-  const method = req.method ?? 'GET'
   const target = parseProxyPath(req.url ?? '/')
   if (!target.ok) throw clusterError(target.code, target.message)
   const pool = deps.router.service(target.service)
   if (pool === undefined) throw clusterError('GW_ERR_UNKNOWN_SERVICE', `unknown service "${target.service}"`)
   const spec = deps.router.spec(target.service)
-  if (spec?.cacheable === true && method === 'GET' && deps.responseCache !== undefined) {
-    await deps.responseCache.serve(req, res, requestId, target, async () => { await forwardTo(req, res, requestId, deps, target, pool, spec) })
+  if (spec?.cacheable === true && deps.responseCache !== undefined) {
+    // every method: reads may be answered from the cache, unsafe methods invalidate it (RFC 9111 §4.4)
+    await deps.responseCache.serve(req, res, requestId, target, async (q, s) => { await forwardTo(q, s, requestId, deps, target, pool, spec) })
     return
   }
   await forwardTo(req, res, requestId, deps, target, pool, spec)

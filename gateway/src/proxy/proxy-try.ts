@@ -2,6 +2,7 @@ import type { ServerResponse } from 'node:http'
 import type { Dispatcher } from 'undici'
 import type { Upstream } from '../upstreams/upstream.js'
 import { downstreamHeaders } from './headers.js'
+import { forwardInformational } from './informational.js'
 
 export type TryOutcome =
   | { ok: true, status: number }
@@ -47,7 +48,11 @@ export class ProxyTry implements Dispatcher.DispatchHandler {
   }
 
   onResponseStart (_controller: Controller, statusCode: number, headers: Record<string, string | string[]>): void {
-    if (statusCode < 200) return // 1xx informational: the final response follows
+    if (statusCode < 200) {
+      // 1xx: passed on (103 Early Hints, 102 Processing), never stored; the final response follows
+      forwardInformational(this.#res, statusCode, headers)
+      return
+    }
     this.#started = true
     this.#status = statusCode
     this.#res.writeHead(statusCode, downstreamHeaders(headers, this.#requestId))

@@ -51,6 +51,11 @@ export interface TwoTierCacheOptions {
   /** How often a waiter looks for that result. @default 10 */
   pollMs?: number
   log?: Logger
+  /**
+   * Told of every message on the invalidation channel (after the key is dropped locally), so
+   * a user can purge what it derived from another cache's entries (the gateway's surrogate keys).
+   */
+  onInvalidate?: (message: string) => void
   /** Registers `cache_requests_total` and `cache_redis_errors_total` there. */
   metrics?: Registry
   clock?: () => number
@@ -78,7 +83,8 @@ export interface CacheStats {
 export class TwoTierCache<T> {
   readonly namespace: string
   readonly stats: CacheStats = { hit: 0, miss: 0, coalesced: 0, stale: 0, localHits: 0, redisHits: 0, redisErrors: 0, invalidationsReceived: 0 }
-  readonly #o: Required<Omit<TwoTierCacheOptions, 'redis' | 'log' | 'metrics'>>
+  readonly #o: Required<Omit<TwoTierCacheOptions, 'redis' | 'log' | 'metrics' | 'onInvalidate'>>
+  readonly #onInvalidate: ((message: string) => void) | undefined
   readonly #redis: Redis | undefined
   readonly #log: Logger | undefined
   readonly #lru: LRUCache<string, CacheEntry<T>>
@@ -105,6 +111,7 @@ export class TwoTierCache<T> {
     this.namespace = options.namespace
     this.#redis = options.redis
     this.#log = options.log
+    this.#onInvalidate = options.onInvalidate
     this.#lru = new LRUCache({ maxSize: this.#o.localMaxBytes })
     this.#channel = `${options.prefix}:cache:invalidate`
     this.#counters = options.metrics === undefined ? undefined : cacheCounters(options.metrics)
@@ -125,6 +132,7 @@ export class TwoTierCache<T> {
       if (channel !== this.#channel) return
       this.stats.invalidationsReceived++
       this.#lru.delete(message)
+      this.#onInvalidate?.(message)
     })
     this.#subscriber = sub
     void sub.subscribe(this.#channel).catch((err: unknown) => this.#log?.warn({ err: (err as Error).message }, 'cache invalidation subscribe failed'))
@@ -167,6 +175,27 @@ export class TwoTierCache<T> {
     return remote !== undefined && freshness(remote.entry, now) !== 'dead' ? remote.entry : undefined
   }
 
+  /**
+   * Replaces the entry stored at `storedAt` (one the caller may no longer use as it is) with a
+   * new computation: once per key in this process, and across processes under the same lock as
+   * a miss. A caller that finds a newer entry (another instance refreshed it meanwhile) gets
+   * that one, `coalesced`, without computing.
+   */
+  async refresh (key: string, storedAt: number, compute: (signal: AbortSignal) => Promise<Computed<T>>, options: { signal?: AbortSignal } = {}): Promise<CacheResult<T>> {
+    const full = this.key(key)
+    const newer = (entry: CacheEntry<T>): boolean => entry.storedAt > storedAt && freshness(entry, this.#o.clock()) !== 'dead'
+    const local = this.#lru.get(full)
+    if (local !== undefined && newer(local)) return this.#count({ value: local.value, outcome: 'hit', tier: 'local', stored: true, storedAt: local.storedAt })
+    const { value: loaded, leader } = await this.#flights.do(`refresh:${full}`, async (signal) => await this.#computeUnderLock(full, compute, signal, newer), options.signal)
+    const outcome: CacheOutcome = leader || loaded.outcome !== 'miss' ? loaded.outcome : 'coalesced'
+    return this.#count({ ...loaded, outcome })
+  }
+
+  /** Drops `key` from this process's tier only (its owner purges Redis and tells the others). */
+  forgetLocal (key: string): void {
+    this.#lru.delete(this.key(key))
+  }
+
   /** Stores a value in both tiers. */
   async set (key: string, value: T, ttlMs = this.#o.ttlMs): Promise<void> {
     await this.#store(this.key(key), value, ttlMs)
@@ -205,7 +234,8 @@ export class TwoTierCache<T> {
   }
 
   /** One instance computes; the others poll Redis for its result, or take over if its lease lapses. */
-  async #computeUnderLock (full: string, compute: (signal: AbortSignal) => Promise<Computed<T>>, signal: AbortSignal): Promise<CacheResult<T>> {
+  async #computeUnderLock (full: string, compute: (signal: AbortSignal) => Promise<Computed<T>>, signal: AbortSignal,
+    accept: (entry: CacheEntry<T>) => boolean = (entry) => freshness(entry, this.#o.clock()) === 'fresh'): Promise<CacheResult<T>> {
     if (!this.#redisUsable()) return await this.#computeAndStore(full, compute, signal)
     const lock = new RedisLock(this.#redis!, `${full}:lock`)
     const giveUpAt = this.#o.clock() + this.#o.lockWaitMs
@@ -221,7 +251,7 @@ export class TwoTierCache<T> {
       if (acquired) {
         try {
           // someone may have stored it between our read and our lock
-          const again = await this.#freshFromRedis(full)
+          const again = await this.#acceptedFromRedis(full, accept)
           if (again !== undefined) return again
           return await this.#withRenewal(lock, async () => await this.#computeAndStore(full, compute, signal))
         } finally {
@@ -229,15 +259,15 @@ export class TwoTierCache<T> {
         }
       }
       await sleep(this.#o.pollMs, undefined, { signal })
-      const filled = await this.#freshFromRedis(full)
+      const filled = await this.#acceptedFromRedis(full, accept)
       if (filled !== undefined) return filled
       if (this.#o.clock() >= giveUpAt) return await this.#computeAndStore(full, compute, signal)
     }
   }
 
-  async #freshFromRedis (full: string): Promise<CacheResult<T> | undefined> {
+  async #acceptedFromRedis (full: string, accept: (entry: CacheEntry<T>) => boolean): Promise<CacheResult<T> | undefined> {
     const remote = await this.#redisGet(full)
-    if (remote === undefined || freshness(remote.entry, this.#o.clock()) !== 'fresh') return undefined
+    if (remote === undefined || !accept(remote.entry)) return undefined
     this.#lru.set(full, remote.entry, { size: remote.size })
     return { value: remote.entry.value, outcome: 'coalesced', tier: 'redis', stored: true, storedAt: remote.entry.storedAt }
   }

@@ -71,3 +71,44 @@ describe('TwoTierCache (local tier)', () => {
     expect(await cache.get('k')).toBeUndefined()
   })
 })
+
+describe('TwoTierCache.refresh (replacing an entry the caller cannot use)', () => {
+  it('recomputes once for concurrent callers, and replaces the entry', async () => {
+    const clock = { now: 1_000_000 }
+    const cache = new TwoTierCache<number>({ prefix: 't', namespace: 'n', ttlMs: 100_000, jitter: 0, clock: () => clock.now })
+    const first = await cache.wrap('k', async () => ({ value: 1 }))
+    clock.now += 10
+    let runs = 0
+    const compute = async (): Promise<{ value: number }> => { runs++; await new Promise((resolve) => setTimeout(resolve, 10)); return { value: 2 } }
+    const results = await Promise.all(Array.from({ length: 5 }, async () => await cache.refresh('k', first.storedAt, compute)))
+    expect(runs).toBe(1)
+    expect(results.map((r) => r.value)).toEqual([2, 2, 2, 2, 2])
+    expect(results.filter((r) => r.outcome === 'coalesced')).toHaveLength(4)
+    expect(await cache.wrap('k', async () => ({ value: 9 }))).toMatchObject({ value: 2, outcome: 'hit' })
+  })
+
+  it('takes a newer entry without computing', async () => {
+    const clock = { now: 1_000_000 }
+    const cache = new TwoTierCache<number>({ prefix: 't', namespace: 'n', ttlMs: 100_000, jitter: 0, clock: () => clock.now })
+    const first = await cache.wrap('k', async () => ({ value: 1 }))
+    clock.now += 10
+    await cache.set('k', 2)
+    let runs = 0
+    expect(await cache.refresh('k', first.storedAt, async () => ({ value: ++runs }))).toMatchObject({ value: 2, outcome: 'hit' })
+    expect(runs).toBe(0)
+  })
+
+  it('keeps the old entry when the computation says not to store', async () => {
+    const cache = new TwoTierCache<number>({ prefix: 't', namespace: 'n', ttlMs: 100_000, jitter: 0 })
+    const first = await cache.wrap('k', async () => ({ value: 1 }))
+    expect(await cache.refresh('k', first.storedAt, async () => ({ value: 2, ttlMs: 0 }))).toMatchObject({ value: 2, stored: false })
+    expect(await cache.wrap('k', async () => ({ value: 9 }))).toMatchObject({ value: 1, outcome: 'hit' })
+  })
+
+  it('forgets a key locally', async () => {
+    const cache = new TwoTierCache<number>({ prefix: 't', namespace: 'n', ttlMs: 100_000, jitter: 0 })
+    await cache.set('k', 1)
+    cache.forgetLocal('k')
+    expect(await cache.get('k')).toBeUndefined()
+  })
+})

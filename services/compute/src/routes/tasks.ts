@@ -49,5 +49,7 @@ async function answer (req: TaskRequest, request: FastifyRequest, reply: Fastify
     .header('x-cache-tier', result.tier)
     .header('server-timing', `app;dur=${(Number(process.hrtime.bigint() - started) / 1e6).toFixed(3)}`)
     .header('cache-control', deps.httpMaxAgeS > 0 ? `public, max-age=${deps.httpMaxAgeS}` : 'no-store')
+    // the gateway tags its copy with our cache key: invalidating that key here purges it there too
+    .header('surrogate-key', deps.cache.key(taskKey(req)))
   return { task: req.task, params: req.params, result: result.value }
 }
