@@ -109,7 +109,7 @@ export function buildGateway (config: GatewayConfig, topology: Topology, log: Lo
     : undefined
   late.deps = { router, budget, metrics: config.metricsEnabled ? new GatewayMetrics(app.metricsRegistry) : noMetrics, config, log, instanceId: config.instanceId, traffic, events, responseCache }
   registerAdminRoutes(app, router, traffic)
-  registerDashboard(app, router, traffic, events)
+  registerDashboard(app, router, traffic, events, config.dashboardMaxStreams)
 
   return {
     app,

@@ -31,6 +31,8 @@ export const gatewaySpec = {
   /** The services /readyz waits for; empty = every service of the topology. */
   requiredServices: string('NINES_SERVICES', '', { pattern: /^[a-z0-9,-]*$/ }),
   metricsEnabled: boolean('GW_METRICS', true),
+  /** Concurrent `/dashboard/stream` connections; the next one gets 503. */
+  dashboardMaxStreams: integer('GW_DASHBOARD_MAX_STREAMS', 100, { min: 1, max: 100_000 }),
   upstreamConnections: integer('GW_UPSTREAM_CONNECTIONS', 128, { min: 1, max: 10_000 }),
   ...responseCacheSpec
 } satisfies ConfigSpec
