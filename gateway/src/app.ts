@@ -103,6 +103,8 @@ export function buildGateway (config: GatewayConfig, topology: Topology, log: Lo
       maxTtlMs: config.cacheMaxTtlMs,
       maxStaleMs: config.cacheMaxStaleMs,
       staleIfErrorMs: (service) => (topology.services[service]?.staleIfErrorS ?? 0) * 1_000,
+      maxKeyBytes: config.cacheMaxKeyBytes,
+      redisBytes: config.cacheRedisBytes,
       log,
       ...(config.metricsEnabled ? { metrics: app.metricsRegistry } : {})
     })
