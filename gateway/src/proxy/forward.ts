@@ -123,7 +123,7 @@ async function forwardTo (req: IncomingMessage, res: ServerResponse, requestId: 
       // undici's headers timeout starts over once the body is sent, so its try is timed from then
       if (replayable) headers[deadlineHeader] = String(t0 + timeout)
       // a 503 is held back from the client only when it could be retried elsewhere
-      const hold = may503BeRetried({ method, bodyReplayable: replayable, retryNonIdempotent, attempt, maxAttempts: deps.config.maxAttempts }) ? 503 : 0
+      const hold = may503BeRetried(method, replayable, retryNonIdempotent, attempt, deps.config.maxAttempts) ? 503 : 0
       upstream.started()
       current = ProxyTry.run(upstream, { origin: upstream.url, path: target.path, method: method as 'GET', headers, body: dispatchBody, headersTimeout: timeout, bodyTimeout: timeout }, res, requestId, hold)
       const outcome = await current.done

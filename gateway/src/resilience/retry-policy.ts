@@ -40,7 +40,9 @@ export function shouldRetry (o: TryOutcome): boolean {
 /**
  * Whether a 503 answer to this try could be retried, decided before the try: only then is the
  * instance's 503 held back from the client (see ProxyTry) rather than streamed to it at once.
+ * `shouldRetry` for `status503`, written out for the hot path (no object per try); a unit test
+ * keeps the two in step.
  */
-export function may503BeRetried (o: Omit<TryOutcome, 'failure' | 'responseStarted'>): boolean {
-  return shouldRetry({ ...o, failure: 'status503', responseStarted: false })
+export function may503BeRetried (method: string, bodyReplayable: boolean, retryNonIdempotent: boolean, attempt: number, maxAttempts: number): boolean {
+  return bodyReplayable && attempt < maxAttempts && (retryNonIdempotent || isIdempotent(method))
 }

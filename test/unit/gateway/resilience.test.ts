@@ -169,12 +169,18 @@ describe('retry rules', () => {
     expect(shouldRetry({ ...base, ...change })).toBe(expected)
   })
 
-  it('holds a 503 back only when it could be retried', () => {
-    const o = { method: 'GET', bodyReplayable: true, retryNonIdempotent: false, attempt: 1, maxAttempts: 2 }
-    expect(may503BeRetried(o)).toBe(true)
-    expect(may503BeRetried({ ...o, attempt: 2 })).toBe(false)
-    expect(may503BeRetried({ ...o, method: 'POST' })).toBe(false)
-    expect(may503BeRetried({ ...o, bodyReplayable: false })).toBe(false)
+  it('holds a 503 back exactly when shouldRetry would retry it', () => {
+    for (const method of ['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS', 'POST', 'PATCH']) {
+      for (const bodyReplayable of [true, false]) {
+        for (const retryNonIdempotent of [true, false]) {
+          for (const attempt of [1, 2, 3]) {
+            const expected = shouldRetry({ method, failure: 'status503', responseStarted: false, bodyReplayable, retryNonIdempotent, attempt, maxAttempts: 2 })
+            expect(may503BeRetried(method, bodyReplayable, retryNonIdempotent, attempt, 2), `${method} ${String(bodyReplayable)} ${String(retryNonIdempotent)} ${attempt}`).toBe(expected)
+          }
+        }
+      }
+    }
+    expect(may503BeRetried('GET', true, false, 1, 2)).toBe(true)
   })
 
   it('knows the idempotent methods', () => {
