@@ -121,6 +121,7 @@ const lines = [
   `  gateway   ${gatewayUrl}   (try: curl ${gatewayUrl}/api/echo/hello)`,
   `  registry  ${gatewayUrl}/registry   metrics ${gatewayUrl}/metrics`,
   `  control   ${controlUrl}   (npm run ctl -- list | kill <id> | stop <id> | cont <id> | restart <id> | scale <service> <n>)`,
+  `            token in ${controlTokenPath(stateDir)} (npm run ctl reads it)`,
   `  redis     ${redisUrl}`,
   `  logs      ${join(stateDir, 'logs')}/<id>.log`,
   '',
