@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { request } from 'undici'
+import { controlAuthHeaders, readControlToken } from './launcher/control-auth.js'
 
 /** `npm run ctl -- <command>`: a small CLI over the launcher's control API. */
 const usage = `usage: npm run ctl -- <command>
@@ -11,15 +12,20 @@ const usage = `usage: npm run ctl -- <command>
   scale <service> <n>       run n instances of a stateless service
   redis-restart             kill -9 the launcher's Redis and start it again`
 
+/** The launcher's state dir: where it wrote cluster.json and the control token. */
+const stateDir = resolve(process.env.NINES_STATE_DIR ?? join(resolve(import.meta.dirname, '../..'), '.nines'))
+
 function controlUrl (): string {
   if (process.env.NINES_CONTROL_URL !== undefined) return process.env.NINES_CONTROL_URL
-  const file = join(resolve(import.meta.dirname, '../..'), '.nines', 'cluster.json')
+  const file = join(stateDir, 'cluster.json')
   if (existsSync(file)) return (JSON.parse(readFileSync(file, 'utf8')) as { controlUrl: string }).controlUrl
   return 'http://127.0.0.1:8079'
 }
 
 async function call (method: 'GET' | 'POST', path: string, body?: unknown): Promise<unknown> {
-  const res = await request(controlUrl() + path, { method, ...(body !== undefined ? { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } } : {}) })
+  const token = process.env.NINES_CONTROL_TOKEN ?? readControlToken(stateDir)
+  const headers = { ...controlAuthHeaders(token), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) }
+  const res = await request(controlUrl() + path, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) })
   const data = await res.body.json() as { message?: string }
   if (res.statusCode >= 400) throw new Error(data.message ?? `HTTP ${res.statusCode}`)
   return data

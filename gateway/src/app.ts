@@ -1,13 +1,14 @@
 import { createServer } from 'node:http'
 import type { FastifyInstance } from 'fastify'
-import { createApp } from '../../shared/src/service/create-app.js'
+import { createApp, requestIdFrom } from '../../shared/src/service/create-app.js'
 import type { Logger } from '../../shared/src/logger.js'
 import { RegistryWatcher } from '../../shared/src/registry/watcher.js'
 import type { Topology } from '../../topology.js'
 import { ResponseCache } from './cache/response-cache.js'
 import type { GatewayConfig } from './config.js'
 import { GatewayMetrics, noMetrics } from './metrics.js'
-import { proxy, type ProxyDeps } from './proxy/forward.js'
+import { proxy, writeError, type ProxyDeps } from './proxy/forward.js'
+import { tooLarge } from './proxy/body.js'
 import { RetryBudget } from './resilience/retry-budget.js'
 import { missingServices, registerAdminRoutes } from './routes/admin.js'
 import { HealthChecker } from './upstreams/health-checker.js'
@@ -36,7 +37,14 @@ export function buildGateway (config: GatewayConfig, topology: Topology, log: Lo
     panicThreshold: config.panicThreshold,
     connections: config.upstreamConnections,
     health: { rise: config.healthRise, fall: config.healthFall },
-    outlier: { consecutive5xx: config.eject5xx, baseEjectionMs: config.ejectBaseMs, maxEjectionMs: config.ejectMaxMs },
+    outlier: {
+      consecutive5xx: config.eject5xx,
+      consecutiveLocalOrigin: config.ejectLocalOrigin,
+      failureRate: config.ejectFailureRate,
+      failureRateMinRequests: config.ejectFailureMinRequests,
+      baseEjectionMs: config.ejectBaseMs,
+      maxEjectionMs: config.ejectMaxMs
+    },
     log,
     onEvent: (event) => events.emit(event)
   })
@@ -69,6 +77,19 @@ export function buildGateway (config: GatewayConfig, topology: Topology, log: Lo
           else handler(req, res)
         })
         server.keepAliveTimeout = 72_000 // ms, longer than the usual client idle timeouts
+        // `Expect: 100-continue` (curl sends it for uploads over 1 KiB): the gateway answers it
+        // itself and never forwards it; a body announced over the limit is refused before it is sent
+        server.on('checkContinue', (req, res) => {
+          if (late.deps === undefined || req.url?.startsWith('/api/') !== true) {
+            res.writeContinue()
+            handler(req, res)
+          } else if (Number(req.headers['content-length']) > config.bodyLimitBytes) {
+            writeError(res, tooLarge(config.bodyLimitBytes), requestIdFrom(req.headers['x-request-id']), config.instanceId, true)
+          } else {
+            res.writeContinue()
+            void proxy(req, res, late.deps)
+          }
+        })
         return server
       }
     }
@@ -82,13 +103,15 @@ export function buildGateway (config: GatewayConfig, topology: Topology, log: Lo
       maxTtlMs: config.cacheMaxTtlMs,
       maxStaleMs: config.cacheMaxStaleMs,
       staleIfErrorMs: (service) => (topology.services[service]?.staleIfErrorS ?? 0) * 1_000,
+      maxKeyBytes: config.cacheMaxKeyBytes,
+      redisBytes: config.cacheRedisBytes,
       log,
       ...(config.metricsEnabled ? { metrics: app.metricsRegistry } : {})
     })
     : undefined
   late.deps = { router, budget, metrics: config.metricsEnabled ? new GatewayMetrics(app.metricsRegistry) : noMetrics, config, log, instanceId: config.instanceId, traffic, events, responseCache }
   registerAdminRoutes(app, router, traffic)
-  registerDashboard(app, router, traffic, events)
+  registerDashboard(app, router, traffic, events, config.dashboardMaxStreams)
 
   return {
     app,

@@ -16,6 +16,11 @@ export const gatewaySpec = {
   healthRise: integer('GW_HEALTH_RISE', 2, { min: 1, max: 100 }),
   healthFall: integer('GW_HEALTH_FALL', 2, { min: 1, max: 100 }),
   eject5xx: integer('GW_EJECT_CONSECUTIVE_5XX', 5, { min: 1, max: 1_000 }),
+  /** Refused, reset or timed-out tries in a row that eject (errors of local origin, as Envoy calls them). */
+  ejectLocalOrigin: integer('GW_EJECT_CONSECUTIVE_LOCAL', 5, { min: 1, max: 1_000 }),
+  /** Share of failed tries over 10 s that ejects, once `GW_EJECT_FAILURE_MIN_REQUESTS` were seen; 0 = off. */
+  ejectFailureRate: number('GW_EJECT_FAILURE_RATE', 0.85, { min: 0, max: 1 }),
+  ejectFailureMinRequests: integer('GW_EJECT_FAILURE_MIN_REQUESTS', 50, { min: 1, max: 1_000_000 }),
   ejectBaseMs: integer('GW_EJECT_BASE_MS', 1_000, { min: 10, max: 600_000 }),
   ejectMaxMs: integer('GW_EJECT_MAX_MS', 30_000, { min: 10, max: 3_600_000 }),
   panicThreshold: number('GW_PANIC_THRESHOLD', 0.5, { min: 0, max: 1 }),
@@ -26,6 +31,8 @@ export const gatewaySpec = {
   /** The services /readyz waits for; empty = every service of the topology. */
   requiredServices: string('NINES_SERVICES', '', { pattern: /^[a-z0-9,-]*$/ }),
   metricsEnabled: boolean('GW_METRICS', true),
+  /** Concurrent `/dashboard/stream` connections; the next one gets 503. */
+  dashboardMaxStreams: integer('GW_DASHBOARD_MAX_STREAMS', 100, { min: 1, max: 100_000 }),
   upstreamConnections: integer('GW_UPSTREAM_CONNECTIONS', 128, { min: 1, max: 10_000 }),
   ...responseCacheSpec
 } satisfies ConfigSpec

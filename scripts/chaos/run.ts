@@ -52,7 +52,7 @@ export async function runChaos (opts: ChaosOptions): Promise<ChaosOutcome> {
   let control: ControlClient | undefined
   let targets: string[] = []
   if (opts.faults !== false && opts.cluster.controlUrl !== undefined) {
-    control = new ControlClient(opts.cluster.controlUrl)
+    control = new ControlClient(opts.cluster.controlUrl, opts.cluster.controlToken)
     const launched = new Set((await control.instances()).map((i) => i.service))
     targets = [...present].filter((s) => launched.has(s) && s !== 'gateway')
   } else {

@@ -1,5 +1,6 @@
 import Fastify, { type FastifyInstance } from 'fastify'
 import type { Topology } from '../../topology.js'
+import { controlRequestProblem } from './control-auth.js'
 import { nextInstance } from './plan.js'
 import type { LocalRedis } from './redis.js'
 import type { Supervisor } from './supervisor.js'
@@ -8,10 +9,16 @@ const actions = { kill: 'SIGKILL', stop: 'SIGSTOP', cont: 'SIGCONT' } as const
 
 /**
  * The launcher's loopback control API: list instances, kill -9 / freeze / thaw / restart one,
- * scale a stateless service, restart Redis. The ctl CLI and the chaos runner drive it.
+ * scale a stateless service, restart Redis. The ctl CLI and the chaos runner drive it, with the
+ * token the launcher wrote to its state dir (control-auth.ts); `GET /healthz` needs no token.
  */
-export function buildControlApi (supervisor: Supervisor, topology: Topology, redis: LocalRedis | undefined): FastifyInstance {
+export function buildControlApi (supervisor: Supervisor, topology: Topology, redis: LocalRedis | undefined, token: string): FastifyInstance {
   const app = Fastify({ logger: false })
+  app.addHook('onRequest', async (request, reply) => {
+    const h = request.headers
+    const problem = controlRequestProblem({ host: h.host, origin: h.origin, authorization: h.authorization }, token, request.url !== '/healthz')
+    if (problem !== undefined) return await reply.code(problem.status).send({ error: problem.status === 401 ? 'CTL_ERR_UNAUTHORIZED' : 'CTL_ERR_FORBIDDEN', message: problem.message })
+  })
   const fail = (status: number, message: string): Error => Object.assign(new Error(message), { statusCode: status })
   app.setErrorHandler((err: Error & { statusCode?: number }, _request, reply) => {
     const status = err.statusCode ?? 500

@@ -11,8 +11,10 @@ import { Autoscaler } from './autoscale/autoscaler.js'
 import { autoscalePolicies } from './autoscale/config.js'
 import { createRedis } from '../../shared/src/redis.js'
 import { waitUntilReady } from './readiness.js'
+import { exitWithParent } from '../../shared/src/service/watch-parent.js'
 import { publishEvent } from '../../shared/src/events.js'
 import { freePort } from './ports.js'
+import { controlTokenPath, writeControlToken } from './control-auth.js'
 
 /**
  * `npm start`: Redis, the gateway and every instance of the topology as local processes,
@@ -67,6 +69,7 @@ if (redisUrl === undefined || redisUrl === '') {
 }
 
 mkdirSync(stateDir, { recursive: true })
+const controlToken = writeControlToken(stateDir)
 const eventsRedis = createRedis(redisUrl)
 eventsRedis.on('error', () => {})
 const supervisor = new Supervisor({
@@ -76,11 +79,13 @@ const supervisor = new Supervisor({
   print,
   onEvent: (event) => publishEvent(eventsRedis, prefix, { ...event, source: 'launcher' })
 })
-const plans = planProcesses(topology, only).map((p) => p.service === 'gateway' ? { ...p, env: { ...p.env, PORT: String(gatewayPort), NINES_SERVICES: only?.join(',') ?? '' } } : p)
-const control = buildControlApi(supervisor, topology, redis)
+// the gateway alone gets the launcher's port (and HOST when set): children never inherit them
+const gatewayEnv = { PORT: String(gatewayPort), NINES_SERVICES: only?.join(',') ?? '', ...(env.HOST !== undefined && env.HOST !== '' ? { HOST: env.HOST } : {}) }
+const plans = planProcesses(topology, only).map((p) => p.service === 'gateway' ? { ...p, env: { ...p.env, ...gatewayEnv } } : p)
+const control = buildControlApi(supervisor, topology, redis, controlToken)
 let autoscaler: Autoscaler | undefined
 let stopping = false
-const shutdown = async (signal: string): Promise<void> => {
+const shutdown = async (signal: string, exitCode = 0): Promise<void> => {
   if (stopping) return
   stopping = true
   print('launcher', `${signal}: stopping every process`)
@@ -90,17 +95,25 @@ const shutdown = async (signal: string): Promise<void> => {
   eventsRedis.disconnect()
   await redis?.stop()
   print('launcher', 'all stopped')
-  process.exit(0)
+  process.exit(exitCode)
 }
 process.on('SIGINT', () => { void shutdown('SIGINT') })
 process.on('SIGTERM', () => { void shutdown('SIGTERM') })
+// `kill -TERM` of `npm start` reaches npm, which signals its shell, which dies without passing it
+// on: we notice our parent is gone instead (as every child does with us)
+exitWithParent(process.ppid, () => { void shutdown('parent process gone') }, 500)
 
 await Promise.all(plans.map(async (plan) => await supervisor.add(plan)))
-const readiness = await waitUntilReady(`http://127.0.0.1:${gatewayPort}/readyz`, 15_000)
-if (readiness !== 'ready') print('launcher', `warn: the gateway is not ready yet: ${readiness}`)
-const controlUrl = await control.listen({ host: '127.0.0.1', port: controlPort })
 const gatewayUrl = `http://127.0.0.1:${gatewayPort}`
-writeFileSync(join(stateDir, 'cluster.json'), JSON.stringify({ gatewayUrl, controlUrl, redisUrl, redisPid: redis?.pid(), launcherPid: process.pid }, null, 2))
+const gatewayId = plans.find((p) => p.service === 'gateway')?.id ?? 'gateway-1'
+let readiness = await waitUntilReady(gatewayUrl, gatewayId, 15_000)
+if (readiness.state === 'impostor') {
+  print('launcher', `ERROR ${readiness.reason}`)
+  await shutdown('the gateway cannot listen', 1)
+}
+if (readiness.state === 'waiting') print('launcher', `warn: the gateway is not ready yet: ${readiness.reason}`)
+const controlUrl = await control.listen({ host: '127.0.0.1', port: controlPort })
+writeFileSync(join(stateDir, 'cluster.json'), JSON.stringify({ gatewayUrl, controlUrl, controlTokenFile: controlTokenPath(stateDir), redisUrl, redisPid: redis?.pid(), launcherPid: process.pid }, null, 2))
 
 const lines = [
   '',
@@ -108,6 +121,7 @@ const lines = [
   `  gateway   ${gatewayUrl}   (try: curl ${gatewayUrl}/api/echo/hello)`,
   `  registry  ${gatewayUrl}/registry   metrics ${gatewayUrl}/metrics`,
   `  control   ${controlUrl}   (npm run ctl -- list | kill <id> | stop <id> | cont <id> | restart <id> | scale <service> <n>)`,
+  `            token in ${controlTokenPath(stateDir)} (npm run ctl reads it)`,
   `  redis     ${redisUrl}`,
   `  logs      ${join(stateDir, 'logs')}/<id>.log`,
   '',
@@ -122,4 +136,13 @@ if (policies.size > 0) {
   autoscaler.start()
   for (const [service, p] of policies) print('autoscaler', `${service}: ${p.min}–${p.max} instances, target p99 ${p.targetP99Ms} ms (up after ${p.upWindowMs} ms, down after ${p.downWindowMs} ms quiet, cooldown ${p.cooldownMs} ms)`)
 }
-print('launcher', 'cluster ready')
+// "cluster ready" only once the gateway itself says so
+while (readiness.state === 'waiting') {
+  if (stopping) break
+  readiness = await waitUntilReady(gatewayUrl, gatewayId, 15_000)
+}
+if (readiness.state === 'impostor') {
+  print('launcher', `ERROR ${readiness.reason}`)
+  await shutdown('the gateway cannot listen', 1)
+}
+if (!stopping) print('launcher', 'cluster ready')

@@ -30,3 +30,18 @@ export function nextInstance (topology: Topology, service: string, taken: Readon
   while (taken.has(`${service}-${n}`)) n += 1
   return { id: `${service}-${n}`, service, entry: builtEntry(spec), env: { ...spec.env }, scalable: spec.scalable }
 }
+
+/**
+ * The launcher's own settings, never passed down: `PORT=18080 npm start` (the README's variable
+ * for the gateway's port) once gave every child that port, so echo-1 took the gateway's and every
+ * other process crash-looped on it. The gateway gets its port and host explicitly (main.ts).
+ */
+const launcherOnly = ['PORT', 'HOST', 'CONTROL_PORT']
+
+/** A child's environment: the launcher's, minus its own settings, plus `layers` in order. */
+export function childEnv (inherited: NodeJS.ProcessEnv, ...layers: Array<Readonly<Record<string, string>>>): Record<string, string> {
+  const env: Record<string, string> = {}
+  for (const [name, value] of Object.entries(inherited)) if (value !== undefined && !launcherOnly.includes(name)) env[name] = value
+  for (const layer of layers) Object.assign(env, layer)
+  return env
+}

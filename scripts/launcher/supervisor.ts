@@ -4,7 +4,7 @@ import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { createInterface } from 'node:readline'
 import { restartDelay } from './backoff.js'
-import type { ProcessPlan } from './plan.js'
+import { childEnv, type ProcessPlan } from './plan.js'
 
 export type ProcessState = 'starting' | 'running' | 'frozen' | 'restarting' | 'stopping' | 'stopped'
 
@@ -151,7 +151,7 @@ export class Supervisor {
     const { plan } = m
     const child = spawn(process.execPath, [resolve(this.#opts.root, plan.entry)], {
       cwd: this.#opts.root,
-      env: { ...process.env, ...this.#opts.env, ...plan.env, INSTANCE_ID: plan.id, NINES_PARENT_PID: String(process.pid) },
+      env: childEnv(process.env, this.#opts.env, plan.env, { INSTANCE_ID: plan.id, NINES_PARENT_PID: String(process.pid) }),
       stdio: ['ignore', 'pipe', 'pipe']
     })
     m.child = child

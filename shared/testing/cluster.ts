@@ -3,6 +3,7 @@ import { localRedisPid } from '../../scripts/launcher/redis.js'
 import { dirname, resolve } from 'node:path'
 import { builtEntry, topology } from '../../topology.js'
 import { freePort } from '../../scripts/launcher/ports.js'
+import { controlAuthHeaders, readControlToken } from '../../scripts/launcher/control-auth.js'
 import { spawnNode, type SpawnedNode } from './processes.js'
 
 /** The project root, whether this file runs from source or compiled into dist/. */
@@ -70,6 +71,10 @@ export async function startEchoCluster (redisUrl: string, prefix: string, count 
 export interface RunningLauncher extends SpawnedNode {
   gatewayUrl: string
   controlUrl: string
+  /** The control API's token, as the launcher wrote it to its state dir. */
+  controlToken: string
+  /** The headers a control API call needs. */
+  controlHeaders: Record<string, string>
   /** Graceful stop, then ends the launcher's private redis-server by pid if it is still there. */
   shutdown: () => Promise<void>
 }
@@ -89,5 +94,6 @@ export async function startLauncher (args: string[], env: Record<string, string>
     const redisPid = localRedisPid(stateDir) // the current one, even after a Redis restart
     if (redisPid !== undefined) process.kill(redisPid, 'SIGKILL')
   }
-  return { ...proc, gatewayUrl: `http://127.0.0.1:${port}`, controlUrl: `http://127.0.0.1:${cport}`, shutdown }
+  const controlToken = readControlToken(stateDir) ?? ''
+  return { ...proc, gatewayUrl: `http://127.0.0.1:${port}`, controlUrl: `http://127.0.0.1:${cport}`, controlToken, controlHeaders: controlAuthHeaders(controlToken), shutdown }
 }

@@ -15,7 +15,7 @@ let stateDir: string
 const autoscalerLines = (): string => launcher.lines.filter((l) => l.includes('autoscaler')).join('\n')
 
 async function echoCount (): Promise<number> {
-  const res = await request(`${controlUrl}/instances`)
+  const res = await request(`${controlUrl}/instances`, { headers: launcher.controlHeaders })
   const body = await res.body.json() as { instances: Array<{ service: string, state: string }> }
   return body.instances.filter((p) => p.service === 'echo' && p.state === 'running').length
 }

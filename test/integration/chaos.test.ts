@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { freePort } from '../../scripts/launcher/ports.js'
+import { controlAuthHeaders, readControlToken } from '../../scripts/launcher/control-auth.js'
 import type { ChaosReport } from '../../scripts/chaos/report.js'
 import { projectRoot, startLauncher, type RunningLauncher } from '../../shared/testing/cluster.js'
 import { killAll, spawnNode, type SpawnedNode } from '../../shared/testing/processes.js'
@@ -110,7 +111,7 @@ describe('npm run chaos (short run)', () => {
 
     // no process was left frozen by the run
     const { controlUrl } = JSON.parse(readFileSync(join(stateDir, 'cluster.json'), 'utf8')) as { controlUrl: string }
-    const { instances } = await (await fetch(`${controlUrl}/instances`)).json() as { instances: Array<{ id: string, state: string }> }
+    const { instances } = await (await fetch(`${controlUrl}/instances`, { headers: controlAuthHeaders(readControlToken(stateDir)) })).json() as { instances: Array<{ id: string, state: string }> }
     expect(instances.filter((i) => i.state === 'frozen')).toEqual([])
   }, 90_000)
 

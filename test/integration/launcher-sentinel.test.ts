@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { request } from 'undici'
 import { freePort } from '../../scripts/launcher/ports.js'
+import { controlAuthHeaders, readControlToken } from '../../scripts/launcher/control-auth.js'
 import { projectRoot } from '../../shared/testing/cluster.js'
 import { waitFor } from '../../shared/testing/load.js'
 import { killAll, spawnNode, type SpawnedNode } from '../../shared/testing/processes.js'
@@ -63,7 +64,7 @@ describe('local launcher with --redis sentinel', () => {
   it('fails the primary over on POST /redis/restart while the gateway keeps serving', async () => {
     const load = startTimedLoad({ url: `${gatewayUrl}/api/echo/launcher`, durationMs: 20_000, concurrency: 2 })
     try {
-      const res = await request(`${controlUrl}/redis/restart`, { method: 'POST' })
+      const res = await request(`${controlUrl}/redis/restart`, { method: 'POST', headers: controlAuthHeaders(readControlToken(stateDir)) })
       expect(res.statusCode).toBe(200)
       await res.body.dump()
       await new Promise((resolve) => setTimeout(resolve, 1_000))

@@ -1,22 +1,23 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { request } from 'undici'
 import { isAlive } from '../../scripts/launcher/redis.js'
-import { startLauncher, type RunningLauncher } from '../../shared/testing/cluster.js'
+import { projectRoot, startLauncher, type RunningLauncher } from '../../shared/testing/cluster.js'
 import { waitFor } from '../../shared/testing/load.js'
-import { killAll } from '../../shared/testing/processes.js'
+import { killAll, spawnNode } from '../../shared/testing/processes.js'
 
 let launcher: RunningLauncher
 let gatewayUrl: string
 let controlUrl: string
+let controlHeaders: Record<string, string>
 let stateDir: string
 
 const alive = isAlive
 
-async function control (method: 'GET' | 'POST', path: string, body?: unknown): Promise<any> {
-  const res = await request(controlUrl + path, { method, ...(body !== undefined ? { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } } : {}) })
+async function control (method: 'GET' | 'POST', path: string, body?: unknown, headers: Record<string, string> = controlHeaders): Promise<any> {
+  const res = await request(controlUrl + path, { method, headers: { ...headers, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) }, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) })
   return { status: res.statusCode, body: await res.body.json() }
 }
 
@@ -29,6 +30,7 @@ beforeAll(async () => {
   launcher = await startLauncher(['--only', 'echo'], { NINES_PREFIX: 'launcher-test' }, stateDir)
   gatewayUrl = launcher.gatewayUrl
   controlUrl = launcher.controlUrl
+  controlHeaders = launcher.controlHeaders
 })
 
 afterAll(async () => {
@@ -77,6 +79,26 @@ describe('local launcher', () => {
     expect((await control('POST', '/services/nope/scale', { count: 2 })).status).toBe(404)
   })
 
+  it('obeys no web page: a cross-origin simple POST, a foreign Host, a missing or wrong token are refused', async () => {
+    const freeze = '/instances/echo-1/stop'
+    // what a page on http://evil.example can send without a preflight, even with the token
+    const simple = await control('POST', freeze, undefined, { ...controlHeaders, origin: 'http://evil.example', 'content-type': 'text/plain' })
+    expect(simple).toMatchObject({ status: 403, body: { error: 'CTL_ERR_FORBIDDEN' } })
+    expect((await control('POST', freeze, undefined, { ...controlHeaders, host: 'evil.example' })).status).toBe(403) // DNS rebinding
+    expect((await control('POST', freeze, undefined, {})).body.error).toBe('CTL_ERR_UNAUTHORIZED')
+    expect((await control('POST', freeze, undefined, { authorization: 'Bearer not-the-token-at-all' })).status).toBe(401)
+    expect((await instances()).find((p) => p.id === 'echo-1')!.state).toBe('running')
+    expect((await control('GET', '/healthz', undefined, {})).status).toBe(200)
+    // the token is the launcher's secret: readable by this user only
+    expect(statSync(join(stateDir, 'control-token')).mode & 0o077).toBe(0)
+  })
+
+  it('npm run ctl finds the token by itself', async () => {
+    const ctl = spawnNode(resolve(projectRoot, 'dist/scripts/ctl.js'), { NINES_STATE_DIR: stateDir }, ['list'])
+    expect(await ctl.exited).toBe(0)
+    expect(ctl.lines.join('\n')).toMatch(/echo-1\s+echo\s+running/)
+  })
+
   it('leaves no process behind when stopped', async () => {
     const pids = (await instances()).map((p) => p.pid)
     expect(pids.every(alive)).toBe(true)
@@ -90,6 +112,7 @@ describe('launcher killed with kill -9', () => {
   it('its instances exit by themselves and the next launcher reaps its Redis', async () => {
     const first = await startLauncher(['--only', 'echo'], { NINES_PREFIX: 'launcher-test-2' }, stateDir)
     controlUrl = first.controlUrl
+    controlHeaders = first.controlHeaders
     const pids = (await instances()).map((p) => p.pid)
     const { redisPid } = JSON.parse(readFileSync(join(stateDir, 'cluster.json'), 'utf8')) as { redisPid: number }
     first.signal('SIGKILL')

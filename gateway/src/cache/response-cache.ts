@@ -29,6 +29,10 @@ export interface ResponseCacheOptions {
   maxStaleMs: number
   /** A service's default stale-if-error window (topology `staleIfErrorS`), ms. */
   staleIfErrorMs: (service: string) => number
+  /** Keys longer than this stay out of Redis (local tier only). */
+  maxKeyBytes: number
+  /** This gateway's byte budget in Redis; past it, responses are cached locally only. */
+  redisBytes: number
   log: Logger
   metrics?: Registry
   clock?: () => number
@@ -97,13 +101,16 @@ export class ResponseCache {
       jitter: 0,
       staleMs: 0,
       localMaxBytes: options.localMaxBytes,
+      // one client with unique query strings filled 37 MB of Redis in 10 s: the shared tier is bounded
+      remoteMaxKeyBytes: options.maxKeyBytes,
+      remoteMaxBytes: options.redisBytes,
       log: options.log,
       clock: this.#now,
       // our own invalidations (gateway keys) are never surrogate keys: only other caches' are
       onInvalidate: (message) => { if (!message.startsWith(ownKeys)) void this.#purgeSurrogate(message) },
       ...(options.metrics === undefined ? {} : { metrics: options.metrics })
     })
-    this.#surrogates = new SurrogateIndex(this.#redis, options.prefix, (key) => this.#cache.key(key), options.log)
+    this.#surrogates = new SurrogateIndex(this.#redis, options.prefix, (key) => this.#cache.key(key), options.log, (fullKey, bytes, ttlMs) => this.#cache.reserveRemote(fullKey, bytes, ttlMs))
     this.#counter = options.metrics === undefined
       ? undefined
       : new HotCounter({ name: 'gateway_cache_requests_total', help: 'Requests to cacheable services by cache outcome (hit, stale, revalidated, miss, coalesced, pass, bypass)', labelNames: ['service', 'outcome'], registry: options.metrics })

@@ -15,13 +15,18 @@ export class SurrogateIndex {
   readonly #prefix: string
   readonly #log: Logger | undefined
   readonly #fullKey: (key: string) => string
+  readonly #reserve: ((fullKey: string, bytes: number, ttlMs: number) => boolean) | undefined
 
-  /** `fullKey` names a cache key in Redis. */
-  constructor (redis: Redis, prefix: string, fullKey: (key: string) => string, log?: Logger) {
+  /**
+   * `fullKey` names a cache key in Redis; `reserve` says whether a write about it may go to Redis
+   * (the cache's key-length limit and byte budget), and spends the budget.
+   */
+  constructor (redis: Redis, prefix: string, fullKey: (key: string) => string, log?: Logger, reserve?: (fullKey: string, bytes: number, ttlMs: number) => boolean) {
     this.#redis = redis
     this.#prefix = `${prefix}:cache:gateway:surrogate:`
     this.#fullKey = fullKey
     this.#log = log
+    this.#reserve = reserve
   }
 
   /** Records that the entry at `key` carries `tags`, for as long as it may live. */
@@ -35,7 +40,9 @@ export class SurrogateIndex {
       keys.add(key)
       if (this.#redis.status !== 'ready') continue
       const set = this.#prefix + tag
-      this.#redis.multi().sadd(set, this.#fullKey(key)).pexpire(set, Math.max(1, Math.ceil(ttlMs))).exec()
+      const member = this.#fullKey(key)
+      if (this.#reserve !== undefined && !this.#reserve(member, Buffer.byteLength(set) + Buffer.byteLength(member), ttlMs)) continue
+      this.#redis.multi().sadd(set, member).pexpire(set, Math.max(1, Math.ceil(ttlMs))).exec()
         .catch((err: unknown) => this.#log?.debug({ err: (err as Error).message }, 'surrogate index write failed'))
     }
   }

@@ -49,6 +49,12 @@ export class EventLog {
     return this.#events.slice(-count)
   }
 
+  /** The events remembered up to sequence number `sequence` (the newest ones after it left out). */
+  upTo (sequence: number): ClusterEvent[] {
+    const newer = Math.max(0, this.#sequence - sequence)
+    return newer >= this.#events.length ? [] : this.#events.slice(0, this.#events.length - newer)
+  }
+
   /** Events remembered after sequence number `since`. */
   since (since: number): ClusterEvent[] {
     const fresh = this.#sequence - since

@@ -7,13 +7,14 @@ import type { GatewayConfig } from '../config.js'
 import type { ProxyMetrics } from '../metrics.js'
 import type { FailureKind } from '../resilience/outlier-detector.js'
 import type { RetryBudget } from '../resilience/retry-budget.js'
-import { shouldRetry } from '../resilience/retry-policy.js'
+import { may503BeRetried, shouldRetry } from '../resilience/retry-policy.js'
 import type { Router } from '../upstreams/router.js'
 import type { ServicePool } from '../upstreams/service-pool.js'
 import type { ServiceSpec } from '../../../topology.js'
 import type { Upstream } from '../upstreams/upstream.js'
-import { prepareBody } from './body.js'
-import { classifyFailure } from './failure.js'
+import { drainUnreadBody } from '../../../shared/src/service/linger.js'
+import { clientGone, isClientGone, prepareBody, tooLarge } from './body.js'
+import { classifyFailure, countsAgainstInstance, isFailureStatus, type TryFailure } from './failure.js'
 import { upstreamHeaders } from './headers.js'
 import { parseProxyPath } from './path.js'
 import { ProxyTry } from './proxy-try.js'
@@ -37,8 +38,6 @@ export interface ProxyDeps {
   responseCache?: ResponseCache
 }
 
-const clientGone = Object.assign(new Error('client closed the connection'), { code: 'CLIENT_GONE' })
-
 /**
  * Proxies `/api/<service>/*` on the raw request (the hot path skips Fastify's routing): choose an
  * instance, stream the request and the response through its keep-alive pool, and on a failure
@@ -49,9 +48,17 @@ export async function proxy (req: IncomingMessage, res: ServerResponse, deps: Pr
   try {
     await forward(req, res, requestId, deps)
   } catch (err) {
+    if (isClientGone(err)) {
+      deps.log.debug({ reqId: requestId }, 'client went away before its request body arrived')
+      return
+    }
     const error = err instanceof ClusterError ? err : clusterError('HTTP_ERR_INTERNAL', 'internal error')
     if (!(err instanceof ClusterError)) deps.log.error({ reqId: requestId, err }, 'proxy failed')
     writeError(res, error, requestId, deps.instanceId)
+  } finally {
+    // answered before the whole body came (a 413, an instance's early answer): read the rest
+    // away rather than cut the connection under the answer
+    if (!req.complete) drainUnreadBody(req)
   }
 }
 
@@ -83,6 +90,8 @@ async function forwardTo (req: IncomingMessage, res: ServerResponse, requestId: 
   if (method === 'GET' || method === 'HEAD') delete headers[retryKeyHeader]
   else headers[retryKeyHeader] = randomUUID()
   const dispatchBody = body.kind === 'buffered' ? body.data : body.kind === 'streamed' ? body.stream : null
+  const replayable = body.kind !== 'streamed'
+  const retryNonIdempotent = spec?.retryNonIdempotent === true
 
   let current: ProxyTry | undefined
   let gone = false
@@ -108,24 +117,40 @@ async function forwardTo (req: IncomingMessage, res: ServerResponse, requestId: 
       const timeout = Math.max(1, Math.min(spec?.tryTimeoutMs ?? deps.config.tryTimeoutMs, deadline - now()))
       const t0 = now()
       // past this moment nobody waits for this try: an instance that was frozen and wakes up late
-      // must not act on it (a retried PUT executed after its retry would overwrite newer writes)
-      headers[deadlineHeader] = String(t0 + timeout)
+      // must not act on it (a retried PUT executed after its retry would overwrite newer writes).
+      // A streamed body is never retried, and how long its upload takes is not known when the
+      // headers go: it carries no deadline (stamped before the upload, it failed every slow one);
+      // undici's headers timeout starts over once the body is sent, so its try is timed from then
+      if (replayable) headers[deadlineHeader] = String(t0 + timeout)
+      // a 503 is held back from the client only when it could be retried elsewhere
+      const hold = may503BeRetried(method, replayable, retryNonIdempotent, attempt, deps.config.maxAttempts) ? 503 : 0
       upstream.started()
-      current = ProxyTry.run(upstream, { origin: upstream.url, path: target.path, method: method as 'GET', headers, body: dispatchBody, headersTimeout: timeout, bodyTimeout: timeout }, res, requestId)
+      current = ProxyTry.run(upstream, { origin: upstream.url, path: target.path, method: method as 'GET', headers, body: dispatchBody, headersTimeout: timeout, bodyTimeout: timeout }, res, requestId, hold)
       const outcome = await current.done
       const elapsed = now() - t0
       upstream.finished(elapsed)
       deps.traffic.recordTry(upstream.id, t0 + elapsed, elapsed, outcome.ok && outcome.status < 500)
       if (outcome.ok) {
         status = outcome.status
-        // a 503 is an instance saying "not now" on purpose (shedding load, no quorum): not an outlier
-        if (status >= 500 && status !== 503) noteFailure(pool, upstream, 'status5xx', deps, now())
-        else upstream.outlier.onSuccess(now())
+        if (!isFailureStatus(status)) {
+          upstream.outlier.onSuccess(now())
+          return
+        }
+        noteFailure(pool, upstream, 'status5xx', deps, now())
+        if (outcome.held === undefined) return
+        if (retryAfter503({ gone, deadline, pool, tried, role, deps, now })) continue
+        if (gone) status = 499
+        else ProxyTry.writeHeld(res, outcome.held, requestId)
         return
       }
-      const failure = classifyFailure(outcome.error, gone)
-      if (failure === 'client-abort') {
-        status = 499 // nginx's code for a client that went away
+      const failure = classifyFailure(outcome.error, {
+        clientGone: gone,
+        bodyOverLimit: body.kind === 'streamed' && body.stream.exceeded,
+        answerStarted: outcome.answerStarted,
+        bodyUnsent: body.kind === 'streamed' && !body.stream.readableEnded
+      })
+      if (!countsAgainstInstance(failure)) {
+        status = answerClientSideFailure(res, failure, outcome.error, requestId, upstream, deps)
         return
       }
       deps.metrics.upstreamError(pool.name, failure)
@@ -134,8 +159,8 @@ async function forwardTo (req: IncomingMessage, res: ServerResponse, requestId: 
         method,
         failure,
         responseStarted: outcome.responseStarted,
-        bodyReplayable: body.kind !== 'streamed',
-        retryNonIdempotent: spec?.retryNonIdempotent === true,
+        bodyReplayable: replayable,
+        retryNonIdempotent,
         attempt,
         maxAttempts: deps.config.maxAttempts
       }) && deps.budget.tryAcquireRetry(now())
@@ -151,6 +176,36 @@ async function forwardTo (req: IncomingMessage, res: ServerResponse, requestId: 
     deps.metrics.request(pool.name, status, (end - started) / 1000)
     deps.traffic.recordRequest(pool.name, end, end - started, status > 0 && status < 500)
   }
+}
+
+/**
+ * An instance answered 503 ("not now") to a request that may be repeated: retry it on another
+ * instance if there is one, within the deadline and the retry budget (Envoy's `retry_on: 503`).
+ * Otherwise the instance's own answer is passed on (it says why, and when to come back).
+ */
+function retryAfter503 (o: { gone: boolean, deadline: number, pool: ServicePool, tried: ReadonlySet<Upstream>, role: string | undefined, deps: ProxyDeps, now: () => number }): boolean {
+  if (o.gone || o.now() >= o.deadline) return false
+  // no waiting for a new leader here: the leader itself said "not now"
+  if (o.pool.pick(o.now(), { exclude: o.tried, role: o.role }) === undefined) return false
+  if (!o.deps.budget.tryAcquireRetry(o.now())) return false
+  o.deps.metrics.retry(o.pool.name)
+  return true
+}
+
+/** A try that failed for reasons of the client's or the gateway's: answered, never held against the instance. */
+function answerClientSideFailure (res: ServerResponse, failure: TryFailure, err: Error, requestId: string, upstream: Upstream, deps: ProxyDeps): number {
+  if (failure === 'client-abort') {
+    deps.log.debug({ reqId: requestId, instance: upstream.id }, 'client went away')
+    return 499 // nginx's code for a client that went away
+  }
+  if (failure === 'body-too-large') return writeError(res, tooLarge(deps.config.bodyLimitBytes), requestId, deps.instanceId)
+  if (failure === 'early-answer') {
+    // the client has the instance's answer (or its start); the rest of its body was refused
+    deps.log.debug({ reqId: requestId, instance: upstream.id, err: err.message }, 'the instance answered before the request body was sent')
+    return writeError(res, clusterError('GW_ERR_UPSTREAM_BROKEN', 'the instance answered before the request body was sent'), requestId, deps.instanceId)
+  }
+  deps.log.warn({ reqId: requestId, instance: upstream.id, err: err.message }, 'request cannot be forwarded')
+  return writeError(res, clusterError('GW_ERR_UNFORWARDABLE', `the request cannot be forwarded: ${err.message}`), requestId, deps.instanceId)
 }
 
 function noteFailure (pool: ServicePool, upstream: Upstream, failure: FailureKind, deps: ProxyDeps, at: number): void {
@@ -192,8 +247,11 @@ function tryError (failure: FailureKind, service: string, deadlinePassed: boolea
   return clusterError('GW_ERR_UPSTREAM_BROKEN', `"${service}" failed before answering (${failure})`, { retryable: true })
 }
 
-/** Answers with the JSON error envelope on the raw response, or cuts it if a response had begun. */
-export function writeError (res: ServerResponse, err: ClusterError, requestId: string, instanceId: string): number {
+/**
+ * Answers with the JSON error envelope on the raw response, or cuts it if a response had begun.
+ * `close` ends the connection after it (a body the client has not sent yet will never be read).
+ */
+export function writeError (res: ServerResponse, err: ClusterError, requestId: string, instanceId: string, close = false): number {
   if (res.headersSent) {
     res.destroy()
     return res.statusCode
@@ -201,8 +259,7 @@ export function writeError (res: ServerResponse, err: ClusterError, requestId: s
   const payload = JSON.stringify(toEnvelope(err))
   res.writeHead(err.statusCode, {
     'content-type': 'application/json; charset=utf-8',
-    // an error may leave part of a request body unread: do not reuse the connection for it
-    ...(err.statusCode === 413 ? { connection: 'close' } : {}),
+    ...(close ? { connection: 'close' } : {}),
     'content-length': Buffer.byteLength(payload),
     'x-request-id': requestId,
     'x-instance-id': instanceId,

@@ -1,7 +1,11 @@
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http'
 
-/** Hop-by-hop headers (RFC 9110 §7.6.1) belong to one connection and are never forwarded. */
-const hopByHop = new Set(['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'host'])
+/**
+ * Hop-by-hop headers (RFC 9110 §7.6.1) belong to one connection and are never forwarded. So is
+ * `Expect`: the gateway answers a client's `100-continue` itself (app.ts), and undici refuses to
+ * send the header at all (forwarding it failed every such try, and each failure ejected an instance).
+ */
+const hopByHop = new Set(['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'host', 'expect'])
 
 export interface ForwardContext {
   clientIp: string

@@ -4,37 +4,59 @@ import type { Upstream } from '../upstreams/upstream.js'
 import { downstreamHeaders } from './headers.js'
 import { forwardInformational } from './informational.js'
 
+/** An answer kept back from the client so the request can be retried elsewhere (a 503). */
+export interface HeldResponse {
+  status: number
+  headers: Record<string, string | string[]>
+  chunks: Buffer[]
+}
+
 export type TryOutcome =
-  | { ok: true, status: number }
-  | { ok: false, error: Error, responseStarted: boolean }
+  | { ok: true, status: number, held?: HeldResponse }
+  | { ok: false, error: Error, responseStarted: boolean, answerStarted: boolean }
 
 type Controller = Parameters<NonNullable<Dispatcher.DispatchHandler['onRequestStart']>>[0]
+
+/** A held answer larger than this is passed on as it is (and the request is not retried). */
+const maxHeldBytes = 65_536
 
 /**
  * One try of a proxied request on one instance, as an undici dispatch handler: the response
  * streams straight into the client's socket (backpressure through pause/resume), with no
  * intermediate stream objects and no AbortSignal; `abort()` cancels it when the client leaves.
+ * An answer with the status `holdStatus` (503, when the request could be retried) is kept back
+ * whole instead, so the caller can retry elsewhere or pass it on with `writeHeld`.
  */
 export class ProxyTry implements Dispatcher.DispatchHandler {
   readonly #res: ServerResponse
   readonly #requestId: string
+  readonly #holdStatus: number
   #controller: Controller | undefined
   #aborted: Error | undefined
   #status = 0
   #started = false
+  #held: (HeldResponse & { bytes: number }) | undefined
   #settle!: (outcome: TryOutcome) => void
   readonly done: Promise<TryOutcome>
 
-  constructor (res: ServerResponse, requestId: string) {
+  constructor (res: ServerResponse, requestId: string, holdStatus = 0) {
     this.#res = res
     this.#requestId = requestId
+    this.#holdStatus = holdStatus
     this.done = new Promise((resolve) => { this.#settle = resolve })
   }
 
-  static run (upstream: Upstream, opts: Dispatcher.DispatchOptions, res: ServerResponse, requestId: string): ProxyTry {
-    const attempt = new ProxyTry(res, requestId)
+  static run (upstream: Upstream, opts: Dispatcher.DispatchOptions, res: ServerResponse, requestId: string, holdStatus = 0): ProxyTry {
+    const attempt = new ProxyTry(res, requestId, holdStatus)
     upstream.pool.dispatch(opts, attempt)
     return attempt
+  }
+
+  /** Writes a held answer to the client as the instance sent it. */
+  static writeHeld (res: ServerResponse, held: HeldResponse, requestId: string): void {
+    res.writeHead(held.status, downstreamHeaders(held.headers, requestId))
+    for (const chunk of held.chunks) res.write(chunk)
+    res.end()
   }
 
   abort (reason: Error): void {
@@ -53,23 +75,47 @@ export class ProxyTry implements Dispatcher.DispatchHandler {
       forwardInformational(this.#res, statusCode, headers)
       return
     }
-    this.#started = true
     this.#status = statusCode
+    if (statusCode === this.#holdStatus) {
+      this.#held = { status: statusCode, headers, chunks: [], bytes: 0 }
+      return
+    }
+    this.#started = true
     this.#res.writeHead(statusCode, downstreamHeaders(headers, this.#requestId))
   }
 
   onResponseData (controller: Controller, chunk: Buffer): void {
+    if (this.#held !== undefined) {
+      this.#held.bytes += chunk.length
+      this.#held.chunks.push(chunk)
+      if (this.#held.bytes <= maxHeldBytes) return
+      this.#release()
+      return
+    }
     if (this.#res.write(chunk)) return
     controller.pause()
     this.#res.once('drain', () => controller.resume())
   }
 
   onResponseEnd (): void {
+    if (this.#held !== undefined) {
+      this.#settle({ ok: true, status: this.#status, held: this.#held })
+      return
+    }
     this.#res.end()
     this.#settle({ ok: true, status: this.#status })
   }
 
   onResponseError (_controller: Controller, error: Error): void {
-    this.#settle({ ok: false, error, responseStarted: this.#started || this.#res.headersSent })
+    this.#settle({ ok: false, error, responseStarted: this.#started || this.#res.headersSent, answerStarted: this.#status !== 0 })
+  }
+
+  /** Too large to hold: what was held goes out now, the rest streams as usual. */
+  #release (): void {
+    const held = this.#held!
+    this.#held = undefined
+    this.#started = true
+    this.#res.writeHead(held.status, downstreamHeaders(held.headers, this.#requestId))
+    for (const chunk of held.chunks) this.#res.write(chunk)
   }
 }

@@ -8,7 +8,13 @@ export function isIdempotent (method: string): boolean {
 
 export interface TryOutcome {
   method: string
-  failure: FailureKind | 'client-abort' | 'deadline'
+  /**
+   * What went wrong. `status503` is the instance's definite refusal ("not now": shedding load,
+   * lost its Redis, no quorum): the request was not done, like a refused connection, but the
+   * instance did read it, so only requests that may be repeated are retried (Envoy's
+   * `retry_on: 503`). Other 5xx answers are never retried.
+   */
+  failure: FailureKind | 'status503' | 'client-abort' | 'deadline'
   /** Did any response byte reach the client? Then nothing can be retried. */
   responseStarted: boolean
   /** Can the request body be sent again (no body, or it was buffered)? */
@@ -29,4 +35,14 @@ export function shouldRetry (o: TryOutcome): boolean {
   if (o.responseStarted || !o.bodyReplayable || o.attempt >= o.maxAttempts) return false
   if (o.failure === 'refused') return true
   return isIdempotent(o.method) || o.retryNonIdempotent
+}
+
+/**
+ * Whether a 503 answer to this try could be retried, decided before the try: only then is the
+ * instance's 503 held back from the client (see ProxyTry) rather than streamed to it at once.
+ * `shouldRetry` for `status503`, written out for the hot path (no object per try); a unit test
+ * keeps the two in step.
+ */
+export function may503BeRetried (method: string, bodyReplayable: boolean, retryNonIdempotent: boolean, attempt: number, maxAttempts: number): boolean {
+  return bodyReplayable && attempt < maxAttempts && (retryNonIdempotent || isIdempotent(method))
 }

@@ -17,11 +17,13 @@ export interface RouterOptions extends UpstreamOptions {
 /**
  * Keeps one ServicePool per service in step with the registry: new instances get a pool at
  * once, changed URLs (a restart on a new port) get a fresh one, vanished ones are closed.
- * Services not in the topology are routed too, with the default balancer.
+ * Only the topology's services are routed: a record for any other is skipped and logged once,
+ * so whoever can write to Redis cannot make the gateway grow pools for made-up services.
  */
 export class Router {
   readonly #opts: RouterOptions
   readonly #pools = new Map<string, ServicePool>()
+  readonly #skipped = new Map<string, string>()
 
   constructor (opts: RouterOptions) {
     this.#opts = opts
@@ -45,6 +47,10 @@ export class Router {
   apply (snapshot: Snapshot): void {
     const byService = new Map<string, InstanceRecord[]>()
     for (const record of snapshot.values()) {
+      if (!Object.hasOwn(this.#opts.services, record.service)) {
+        this.#skip(record, `unknown service "${record.service}" (not in the topology)`)
+        continue
+      }
       const list = byService.get(record.service) ?? []
       list.push(record)
       byService.set(record.service, list)
@@ -56,6 +62,13 @@ export class Router {
 
   async close (): Promise<void> {
     await Promise.all([...this.upstreams()].map(async (u) => await u.close()))
+  }
+
+  #skip (record: InstanceRecord, problem: string): void {
+    if (this.#skipped.get(record.id) === problem) return
+    if (this.#skipped.size >= 1_000) this.#skipped.clear()
+    this.#skipped.set(record.id, problem)
+    this.#opts.log?.warn({ instance: record.id, problem }, 'registry record skipped')
   }
 
   #pool (name: string): ServicePool {
@@ -79,7 +92,15 @@ export class Router {
         next.push(existing)
         current.delete(record.id)
       } else {
-        next.push(new Upstream(record, this.#opts))
+        let upstream: Upstream
+        try {
+          upstream = new Upstream(record, this.#opts)
+        } catch (err) {
+          // the registry validates records; this is the last line should a new kind of bad one appear
+          this.#skip(record, (err as Error).message)
+          continue
+        }
+        next.push(upstream)
         this.#opts.log?.info({ target: pool.name, instance: record.id, url: record.url }, 'instance added')
         this.#opts.onEvent?.({ type: 'instance-added', service: pool.name, instance: record.id, message: `${record.id} joined at ${record.url} as ${record.role}` })
       }

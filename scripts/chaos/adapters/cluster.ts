@@ -1,12 +1,15 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { request } from 'undici'
+import { controlAuthHeaders, readControlToken } from '../../launcher/control-auth.js'
 
 /** Where a running cluster is: the gateway, the launcher's control API, its Redis. */
 export interface ClusterInfo {
   gatewayUrl: string
   /** Undefined when the cluster was not started by the local launcher (no faults can be injected). */
   controlUrl?: string
+  /** The control API's token (`NINES_CONTROL_TOKEN`, or the launcher's `<state-dir>/control-token`). */
+  controlToken?: string
   redisUrl?: string
 }
 
@@ -31,8 +34,14 @@ export function resolveCluster (flags: ClusterFlags, env: NodeJS.ProcessEnv = pr
   const gatewayUrl = pick(flags.gateway, env.NINES_GATEWAY_URL, saved.gatewayUrl) ?? 'http://127.0.0.1:8080'
   const controlUrl = pick(flags.control, env.NINES_CONTROL_URL, saved.controlUrl)
   const redisUrl = pick(flags.redis, env.REDIS_URL, saved.redisUrl)
+  const controlToken = pick(env.NINES_CONTROL_TOKEN, readControlToken(stateDir))
   for (const url of [gatewayUrl, controlUrl, redisUrl]) if (url !== undefined) assertLoopback(url)
-  return { gatewayUrl: gatewayUrl.replace(/\/$/, ''), ...(controlUrl !== undefined ? { controlUrl: controlUrl.replace(/\/$/, '') } : {}), ...(redisUrl !== undefined ? { redisUrl } : {}) }
+  return {
+    gatewayUrl: gatewayUrl.replace(/\/$/, ''),
+    ...(controlUrl !== undefined ? { controlUrl: controlUrl.replace(/\/$/, '') } : {}),
+    ...(controlToken !== undefined ? { controlToken } : {}),
+    ...(redisUrl !== undefined ? { redisUrl } : {})
+  }
 }
 
 export function assertLoopback (url: string): void {
@@ -78,9 +87,11 @@ export interface ControlInstance { id: string, service: string, pid?: number, st
 /** The launcher's loopback control API (scripts/launcher/control-api.ts). */
 export class ControlClient {
   readonly url: string
-  constructor (url: string) {
+  readonly #headers: Record<string, string>
+  constructor (url: string, token?: string) {
     assertLoopback(url)
     this.url = url
+    this.#headers = controlAuthHeaders(token)
   }
 
   async instances (): Promise<ControlInstance[]> {
@@ -96,7 +107,7 @@ export class ControlClient {
   }
 
   async #call (method: 'GET' | 'POST', path: string): Promise<unknown> {
-    const res = await request(this.url + path, { method, signal: AbortSignal.timeout(30_000) })
+    const res = await request(this.url + path, { method, headers: this.#headers, signal: AbortSignal.timeout(30_000) })
     const text = await res.body.text()
     if (res.statusCode >= 400) {
       let message = text

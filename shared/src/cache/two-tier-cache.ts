@@ -6,6 +6,7 @@ import type { Redis } from '../redis.js'
 import { freshness, jitteredTtl, makeEntry, namespacedKey, parseEntry, type CacheEntry } from './entry.js'
 import { RedisLock } from './redis-lock.js'
 import { SingleFlight } from './single-flight.js'
+import { WriteBudget } from './write-budget.js'
 
 /** How a value was obtained, as `x-cache` reports it. */
 export type CacheOutcome = 'hit' | 'miss' | 'coalesced' | 'stale'
@@ -44,6 +45,16 @@ export interface TwoTierCacheOptions {
   staleMs?: number
   /** Bound of the in-process tier, in bytes of serialized entries. @default 16 MiB */
   localMaxBytes?: number
+  /**
+   * Keys longer than this (bytes, with the prefix) never reach Redis: local tier only, no
+   * cross-instance lock. Undefined: no limit.
+   */
+  remoteMaxKeyBytes?: number
+  /**
+   * Bytes this process may have in Redis at once (entries written and not yet expired); a write
+   * past it is kept locally only. Undefined: no limit.
+   */
+  remoteMaxBytes?: number
   /** Lease of the cross-instance compute lock, renewed while the computation runs. @default 2000 */
   lockTtlMs?: number
   /** How long a waiter waits for another instance's result before computing itself. @default 10000 */
@@ -71,6 +82,8 @@ export interface CacheStats {
   redisHits: number
   redisErrors: number
   invalidationsReceived: number
+  /** Values kept out of Redis by the key-length limit or the byte budget. */
+  remoteSkipped: number
 }
 
 /**
@@ -82,15 +95,17 @@ export interface CacheStats {
  */
 export class TwoTierCache<T> {
   readonly namespace: string
-  readonly stats: CacheStats = { hit: 0, miss: 0, coalesced: 0, stale: 0, localHits: 0, redisHits: 0, redisErrors: 0, invalidationsReceived: 0 }
-  readonly #o: Required<Omit<TwoTierCacheOptions, 'redis' | 'log' | 'metrics' | 'onInvalidate'>>
+  readonly stats: CacheStats = { hit: 0, miss: 0, coalesced: 0, stale: 0, localHits: 0, redisHits: 0, redisErrors: 0, invalidationsReceived: 0, remoteSkipped: 0 }
+  readonly #o: Required<Omit<TwoTierCacheOptions, 'redis' | 'log' | 'metrics' | 'onInvalidate' | 'remoteMaxKeyBytes' | 'remoteMaxBytes'>>
   readonly #onInvalidate: ((message: string) => void) | undefined
+  readonly #maxKeyBytes: number
+  readonly #budget: WriteBudget | undefined
   readonly #redis: Redis | undefined
   readonly #log: Logger | undefined
   readonly #lru: LRUCache<string, CacheEntry<T>>
   readonly #flights = new SingleFlight<CacheResult<T>>()
   readonly #channel: string
-  readonly #counters: { requests: Counter<'namespace' | 'outcome' | 'tier'>, errors: Counter<'namespace'> } | undefined
+  readonly #counters: CacheCounters | undefined
   #subscriber: Redis | undefined
 
   constructor (options: TwoTierCacheOptions) {
@@ -109,6 +124,8 @@ export class TwoTierCache<T> {
       random: options.random ?? Math.random
     }
     this.namespace = options.namespace
+    this.#maxKeyBytes = options.remoteMaxKeyBytes ?? Infinity
+    this.#budget = options.remoteMaxBytes === undefined ? undefined : new WriteBudget(options.remoteMaxBytes)
     this.#redis = options.redis
     this.#log = options.log
     this.#onInvalidate = options.onInvalidate
@@ -191,6 +208,16 @@ export class TwoTierCache<T> {
     return this.#count({ ...loaded, outcome })
   }
 
+  /**
+   * Whether a companion write of `bytes` about the entry at `fullKey` (see `key`), living `ttlMs`,
+   * may go to Redis: the same key-length limit and byte budget as the entries themselves, so
+   * nothing a caller writes beside them (the gateway's surrogate index) escapes the bound.
+   * Spends the budget when it says yes.
+   */
+  reserveRemote (fullKey: string, bytes: number, ttlMs: number): boolean {
+    return this.#reserve(fullKey, bytes, this.#o.clock(), ttlMs)
+  }
+
   /** Drops `key` from this process's tier only (its owner purges Redis and tells the others). */
   forgetLocal (key: string): void {
     this.#lru.delete(this.key(key))
@@ -236,7 +263,7 @@ export class TwoTierCache<T> {
   /** One instance computes; the others poll Redis for its result, or take over if its lease lapses. */
   async #computeUnderLock (full: string, compute: (signal: AbortSignal) => Promise<Computed<T>>, signal: AbortSignal,
     accept: (entry: CacheEntry<T>) => boolean = (entry) => freshness(entry, this.#o.clock()) === 'fresh'): Promise<CacheResult<T>> {
-    if (!this.#redisUsable()) return await this.#computeAndStore(full, compute, signal)
+    if (!this.#redisUsableFor(full)) return await this.#computeAndStore(full, compute, signal)
     const lock = new RedisLock(this.#redis!, `${full}:lock`)
     const giveUpAt = this.#o.clock() + this.#o.lockWaitMs
     for (;;) {
@@ -294,7 +321,7 @@ export class TwoTierCache<T> {
     const entry = makeEntry(value, now, ttl, this.#o.staleMs)
     const raw = JSON.stringify(entry)
     this.#lru.set(full, entry, { size: raw.length })
-    if (this.#redisUsable()) {
+    if (this.#mayWrite(full, raw, now, ttl + this.#o.staleMs)) {
       try {
         await this.#redis!.set(full, raw, 'PX', ttl + this.#o.staleMs)
       } catch (err) {
@@ -311,7 +338,7 @@ export class TwoTierCache<T> {
   }
 
   async #redisGet (full: string): Promise<{ entry: CacheEntry<T>, size: number } | undefined> {
-    if (!this.#redisUsable()) return undefined
+    if (!this.#redisUsableFor(full)) return undefined
     try {
       const raw = await this.#redis!.get(full)
       const entry = parseEntry<T>(raw)
@@ -324,6 +351,36 @@ export class TwoTierCache<T> {
 
   #redisUsable (): boolean {
     return this.#redis !== undefined && this.#redis.status === 'ready'
+  }
+
+  /** Redis, for this key: reachable, and the key within the length limit. */
+  #redisUsableFor (full: string): boolean {
+    return this.#redisUsable() && this.#keyFits(full)
+  }
+
+  #keyFits (full: string): boolean {
+    return this.#maxKeyBytes === Infinity || Buffer.byteLength(full) <= this.#maxKeyBytes
+  }
+
+  /** Whether this write may go to Redis; the key-length limit and the byte budget say no. */
+  #mayWrite (full: string, raw: string, now: number, ttlMs: number): boolean {
+    return this.#reserve(full, Buffer.byteLength(raw) + Buffer.byteLength(full), now, ttlMs)
+  }
+
+  #reserve (full: string, bytes: number, now: number, ttlMs: number): boolean {
+    if (!this.#redisUsable()) return false
+    if (!this.#keyFits(full)) {
+      this.#skipped('key-too-long')
+      return false
+    }
+    if (this.#budget === undefined || this.#budget.tryReserve(bytes, now, ttlMs)) return true
+    this.#skipped('budget')
+    return false
+  }
+
+  #skipped (reason: 'key-too-long' | 'budget'): void {
+    this.stats.remoteSkipped++
+    this.#counters?.skipped.inc({ namespace: this.namespace, reason })
   }
 
   #redisFailed (err: unknown): void {
@@ -343,10 +400,18 @@ export class TwoTierCache<T> {
   }
 }
 
-function cacheCounters (registry: Registry): { requests: Counter<'namespace' | 'outcome' | 'tier'>, errors: Counter<'namespace'> } {
+interface CacheCounters {
+  requests: Counter<'namespace' | 'outcome' | 'tier'>
+  errors: Counter<'namespace'>
+  skipped: Counter<'namespace' | 'reason'>
+}
+
+function cacheCounters (registry: Registry): CacheCounters {
   const requests = registry.getSingleMetric('cache_requests_total') as Counter<'namespace' | 'outcome' | 'tier'> | undefined ??
     new Counter({ name: 'cache_requests_total', help: 'Cache lookups by outcome (hit, miss, coalesced, stale) and answering tier', labelNames: ['namespace', 'outcome', 'tier'], registers: [registry] })
   const errors = registry.getSingleMetric('cache_redis_errors_total') as Counter<'namespace'> | undefined ??
     new Counter({ name: 'cache_redis_errors_total', help: 'Redis calls of the cache that failed (the cache went local-only for them)', labelNames: ['namespace'], registers: [registry] })
-  return { requests, errors }
+  const skipped = registry.getSingleMetric('cache_redis_skipped_total') as Counter<'namespace' | 'reason'> | undefined ??
+    new Counter({ name: 'cache_redis_skipped_total', help: 'Cache reads and writes kept off Redis by the key-length limit or the byte budget (reason)', labelNames: ['namespace', 'reason'], registers: [registry] })
+  return { requests, errors, skipped }
 }

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events'
 import { createRedis, type Redis } from '../redis.js'
 import type { Logger } from '../logger.js'
-import { parseRecord, registryKeys, type InstanceRecord, type RegistryEvent, type RegistryKeys } from './types.js'
+import { checkRecord, registryKeys, type InstanceRecord, type RegistryEvent, type RegistryKeys } from './types.js'
 
 export interface WatcherOptions {
   redisUrl: string
@@ -34,6 +34,8 @@ export class RegistryWatcher extends EventEmitter<{ change: [Snapshot] }> {
   #timer: NodeJS.Timeout | undefined
   #readySince = 0
   #healthy = false
+  /** Invalid records already logged (id or announcement → problem), so each is logged once. */
+  readonly #reported = new Map<string, string>()
 
   constructor (opts: WatcherOptions) {
     super()
@@ -76,11 +78,18 @@ export class RegistryWatcher extends EventEmitter<{ change: [Snapshot] }> {
       const raws = ids.length > 0 ? await this.#redis.mget(ids.map((id) => this.#keys.instance(id))) : []
       records = []
       const lapsed: string[] = []
+      const seen = new Set<string>()
       raws.forEach((raw, i) => {
-        const record = parseRecord(raw)
-        if (record === undefined) lapsed.push(ids[i] as string)
-        else records.push(record)
+        const id = ids[i] as string
+        if (raw === null) {
+          lapsed.push(id)
+          return
+        }
+        const check = checkRecord(raw)
+        if (check.ok) records.push(check.record)
+        else this.#reportInvalid(`key ${this.#keys.instance(id)}`, check.problem, seen)
       })
+      for (const key of this.#reported.keys()) if (key.startsWith('key ') && !seen.has(key)) this.#reported.delete(key)
       if (lapsed.length > 0) await this.#redis.srem(this.#keys.ids, ...lapsed).catch(() => {})
       if (!this.#healthy) this.#log?.info({ instances: records.length }, 'registry reachable')
       this.#healthy = true
@@ -114,13 +123,25 @@ export class RegistryWatcher extends EventEmitter<{ change: [Snapshot] }> {
     if (event.type === 'down') {
       next.delete(event.id)
     } else if (event.type === 'up') {
-      const record = parseRecord(JSON.stringify(event.instance))
-      if (record === undefined) return
-      next.set(record.id, record)
+      const check = checkRecord(JSON.stringify(event.instance ?? null))
+      if (!check.ok) {
+        this.#reportInvalid(`announcement ${JSON.stringify(event.instance ?? null).slice(0, 120)}`, check.problem)
+        return
+      }
+      next.set(check.record.id, check.record)
     } else {
       return
     }
     this.#replace(next)
+  }
+
+  /** A bad record is skipped, and logged the first time it is seen (the refresh sees it every 500 ms). */
+  #reportInvalid (where: string, problem: string, seen?: Set<string>): void {
+    seen?.add(where)
+    if (this.#reported.get(where) === problem) return
+    if (this.#reported.size >= 1_000) this.#reported.clear()
+    this.#reported.set(where, problem)
+    this.#log?.warn({ record: where, problem }, 'invalid registry record skipped')
   }
 
   #replace (next: Map<string, InstanceRecord>): void {

@@ -5,6 +5,7 @@ import { ClusterError, toEnvelope, type ErrorEnvelope } from '../errors.js'
 import type { Logger } from '../logger.js'
 import { clientErrorHandler, frameworkErrors } from './client-errors.js'
 import { enforceDeadlines } from './deadline.js'
+import { drainUnreadBody } from './linger.js'
 import { createMetricsRegistry, httpServerMetrics } from './metrics.js'
 
 export interface AppIdentity {
@@ -63,6 +64,13 @@ export function createApp (opts: CommonAppOptions): FastifyInstance {
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-instance-id', opts.instanceId)
     reply.header('x-request-id', request.id)
+    // Fastify closes the connection when it refuses a body it has not read (its 413): the reset
+    // that follows can destroy the answer before the caller reads it (the gateway saw EPIPE and
+    // blamed the instance). Read the rest of the body away instead, within bounds (linger.ts)
+    if (!request.raw.complete && reply.getHeader('connection') === 'close') {
+      reply.removeHeader('connection')
+      drainUnreadBody(request.raw)
+    }
   })
   if (opts.httpMetrics !== false) observeRequests(app, registry)
   enforceDeadlines(app)

@@ -1,15 +1,18 @@
 import { describe, expect, it } from 'vitest'
 import { HealthState } from '../../../gateway/src/resilience/health-state.js'
-import { OutlierDetector } from '../../../gateway/src/resilience/outlier-detector.js'
+import { OutlierDetector, type OutlierPolicy } from '../../../gateway/src/resilience/outlier-detector.js'
+import { classifyFailure, countsAgainstInstance, isFailureStatus, type TryFailure } from '../../../gateway/src/proxy/failure.js'
 import { RetryBudget } from '../../../gateway/src/resilience/retry-budget.js'
-import { isIdempotent, shouldRetry, type TryOutcome } from '../../../gateway/src/resilience/retry-policy.js'
+import { isIdempotent, may503BeRetried, shouldRetry, type TryOutcome } from '../../../gateway/src/resilience/retry-policy.js'
 
 describe('outlier detection', () => {
-  const policy = { consecutive5xx: 3, baseEjectionMs: 1_000, maxEjectionMs: 8_000 }
+  const policy: OutlierPolicy = { consecutive5xx: 3, consecutiveLocalOrigin: 3, failureRate: 0.85, failureRateMinRequests: 20, baseEjectionMs: 1_000, maxEjectionMs: 8_000 }
 
-  it('ejects at once on a refused connection and re-admits after the ejection time', () => {
+  it.each(['refused', 'reset', 'timeout'] as const)('one %s does not eject; N in a row do', (kind) => {
     const d = new OutlierDetector(policy)
-    expect(d.onFailure('refused', 0)).toBe(true)
+    expect(d.onFailure(kind, 0)).toBe(false)
+    expect(d.onFailure(kind, 0)).toBe(false)
+    expect(d.onFailure(kind, 0)).toBe(true)
     expect(d.eject(0)).toBe(1_000)
     expect(d.isEjected(999)).toBe(true)
     expect(d.isEjected(1_000)).toBe(false)
@@ -23,6 +26,40 @@ describe('outlier detection', () => {
     expect(d.onFailure('status5xx', 0)).toBe(false)
     expect(d.onFailure('status5xx', 0)).toBe(false)
     expect(d.onFailure('status5xx', 0)).toBe(true)
+  })
+
+  it('counts errors of local origin apart from 5xx answers (an answer proves the connection works)', () => {
+    const d = new OutlierDetector(policy)
+    expect(d.onFailure('timeout', 0)).toBe(false)
+    expect(d.onFailure('timeout', 0)).toBe(false)
+    expect(d.onFailure('status5xx', 0)).toBe(false) // resets the local-origin run
+    expect(d.onFailure('timeout', 0)).toBe(false)
+    expect(d.onFailure('timeout', 0)).toBe(false) // 2 of local origin in a row: not 3
+    expect(d.onFailure('status5xx', 0)).toBe(false)
+    expect(d.onFailure('status5xx', 0)).toBe(true) // the 5xx run went on through the timeouts
+  })
+
+  it('ejects on the failure rate over 10 s once enough tries were seen, whatever the runs', () => {
+    const d = new OutlierDetector(policy)
+    // 9 failures in 10, never 3 in a row of one kind: only the rate can catch it
+    let ejected = false
+    for (let i = 0; i < 30 && !ejected; i++) {
+      if (i % 10 === 0) d.onSuccess(i * 10)
+      else ejected = d.onFailure(i % 2 === 0 ? 'reset' : 'status5xx', i * 10)
+    }
+    expect(ejected).toBe(true)
+  })
+
+  it('forgets tries older than the window, and does not judge the rate on too few', () => {
+    const d = new OutlierDetector({ ...policy, consecutive5xx: 1_000 })
+    for (let i = 0; i < 19; i++) expect(d.onFailure('status5xx', 0)).toBe(false) // 19 < 20 tries
+    for (let i = 0; i < 40; i++) d.onSuccess(11_000) // the failures have left the window
+    expect(d.onFailure('status5xx', 11_000)).toBe(false)
+  })
+
+  it('a rate of 0 turns the rate rule off', () => {
+    const d = new OutlierDetector({ ...policy, consecutive5xx: 1_000, failureRate: 0 })
+    expect(Array.from({ length: 100 }, () => d.onFailure('status5xx', 0)).some(Boolean)).toBe(false)
   })
 
   it('doubles the ejection time on every repeat, up to the cap', () => {
@@ -39,12 +76,50 @@ describe('outlier detection', () => {
     expect(d.eject(20_001)).toBe(1_000)
   })
 
-  it('does not stack failures while ejected, and readmit lifts an ejection', () => {
+  it('does not stack failures while ejected, starts afresh after, and readmit lifts an ejection', () => {
     const d = new OutlierDetector(policy)
+    d.onFailure('reset', 0)
+    d.onFailure('reset', 0)
     d.eject(0)
     expect(d.onFailure('reset', 10)).toBe(false)
     d.readmit()
     expect(d.isEjected(10)).toBe(false)
+    expect(d.onFailure('reset', 20)).toBe(false)
+    expect(d.onFailure('reset', 20)).toBe(false)
+    expect(d.onFailure('reset', 20)).toBe(true)
+  })
+})
+
+describe('failure origin', () => {
+  const upstream = { clientGone: false, bodyOverLimit: false, answerStarted: false, bodyUnsent: false }
+  it.each([
+    [{ code: 'ECONNREFUSED' }, {}, 'refused'],
+    [{ code: 'UND_ERR_CONNECT_TIMEOUT' }, {}, 'refused'],
+    [{ code: 'ECONNRESET' }, {}, 'reset'],
+    [{ code: 'UND_ERR_SOCKET' }, {}, 'reset'],
+    [{ code: 'EPIPE' }, {}, 'reset'],
+    [{ code: 'UND_ERR_HEADERS_TIMEOUT' }, {}, 'timeout'],
+    [{ code: 'UND_ERR_BODY_TIMEOUT' }, {}, 'timeout'],
+    [{ code: 'UND_ERR_NOT_SUPPORTED' }, {}, 'unforwardable'],
+    [{ code: 'UND_ERR_INVALID_ARG' }, {}, 'unforwardable'],
+    [{ code: 'UND_ERR_ABORTED' }, { clientGone: true }, 'client-abort'],
+    [{ code: 'ECONNRESET' }, { clientGone: true }, 'client-abort'],
+    [{ code: 'HTTP_ERR_PAYLOAD_TOO_LARGE' }, { bodyOverLimit: true }, 'body-too-large'],
+    [{ code: 'EPIPE' }, { answerStarted: true, bodyUnsent: true }, 'early-answer'],
+    [{ code: 'ECONNRESET' }, { answerStarted: true, bodyUnsent: false }, 'reset'],
+    [{ code: 'EPIPE' }, { answerStarted: false, bodyUnsent: true }, 'reset']
+  ] as Array<[{ code: string }, Partial<typeof upstream>, TryFailure]>)('%j with %j → %s', (err, ctx, expected) => {
+    expect(classifyFailure(Object.assign(new Error('x'), err), { ...upstream, ...ctx })).toBe(expected)
+  })
+
+  it('only the upstream\'s failures count against an instance', () => {
+    expect((['refused', 'reset', 'timeout', 'status5xx'] as const).every(countsAgainstInstance)).toBe(true)
+    expect((['client-abort', 'body-too-large', 'unforwardable', 'early-answer'] as const).some(countsAgainstInstance)).toBe(false)
+  })
+
+  it('every 5xx is a failure but 501 and 505, which describe the request', () => {
+    expect([500, 502, 503, 504, 599].every(isFailureStatus)).toBe(true)
+    expect([200, 404, 413, 499, 501, 505].some(isFailureStatus)).toBe(false)
   })
 })
 
@@ -83,9 +158,29 @@ describe('retry rules', () => {
     [{ failure: 'client-abort' }, false],
     [{ failure: 'status5xx' }, false],
     [{ method: 'PUT', failure: 'timeout' }, true],
-    [{ method: 'PATCH', failure: 'timeout' }, false]
+    [{ method: 'PATCH', failure: 'timeout' }, false],
+    [{ failure: 'status503' }, true],
+    [{ method: 'PUT', failure: 'status503' }, true],
+    [{ method: 'POST', failure: 'status503' }, false],
+    [{ method: 'POST', failure: 'status503', retryNonIdempotent: true }, true],
+    [{ failure: 'status503', attempt: 2 }, false],
+    [{ failure: 'status503', bodyReplayable: false }, false]
   ] as Array<[Partial<TryOutcome>, boolean]>)('%j → %s', (change, expected) => {
     expect(shouldRetry({ ...base, ...change })).toBe(expected)
+  })
+
+  it('holds a 503 back exactly when shouldRetry would retry it', () => {
+    for (const method of ['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS', 'POST', 'PATCH']) {
+      for (const bodyReplayable of [true, false]) {
+        for (const retryNonIdempotent of [true, false]) {
+          for (const attempt of [1, 2, 3]) {
+            const expected = shouldRetry({ method, failure: 'status503', responseStarted: false, bodyReplayable, retryNonIdempotent, attempt, maxAttempts: 2 })
+            expect(may503BeRetried(method, bodyReplayable, retryNonIdempotent, attempt, 2), `${method} ${String(bodyReplayable)} ${String(retryNonIdempotent)} ${attempt}`).toBe(expected)
+          }
+        }
+      }
+    }
+    expect(may503BeRetried('GET', true, false, 1, 2)).toBe(true)
   })
 
   it('knows the idempotent methods', () => {

@@ -2,8 +2,9 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { RoundRobinStrategy } from '../../../gateway/src/balancing/round-robin.js'
 import { ServicePool } from '../../../gateway/src/upstreams/service-pool.js'
 import { Upstream } from '../../../gateway/src/upstreams/upstream.js'
+import { defaultOutlierPolicy } from '../../../gateway/src/resilience/outlier-detector.js'
 
-const opts = { health: { rise: 1, fall: 1 }, outlier: { consecutive5xx: 2, baseEjectionMs: 1_000, maxEjectionMs: 10_000 }, connections: 1 }
+const opts = { health: { rise: 1, fall: 1 }, outlier: { ...defaultOutlierPolicy, consecutive5xx: 2, baseEjectionMs: 1_000, maxEjectionMs: 10_000 }, connections: 1 }
 const made: Upstream[] = []
 function upstream (id: string, role = 'member'): Upstream {
   // the pool behind an Upstream connects lazily: nothing listens on these ports and nothing is sent

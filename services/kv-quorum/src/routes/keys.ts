@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { errorResponse } from '../../../../shared/src/service/create-app.js'
 import type { Coordinator, QuorumOutcome } from '../coordinator.js'
+import { unsupportedPrecondition } from '../core/preconditions.js'
 import { describeProblem, requestQuorum, type Quorum } from '../core/quorum.js'
 import { isKey } from '../core/record.js'
 import { formatVersion } from '../core/version.js'
@@ -29,8 +30,14 @@ export async function keysRoutes (app: FastifyInstance, opts: KeysRouteOptions):
       return reply.code(413).send({ error: 'KVQ_ERR_VALUE_TOO_LARGE', message: `value exceeds ${maxValueBytes} bytes (KVQ_MAX_VALUE_BYTES)` })
     }
     const { status, body } = errorResponse(err as Error)
-    if (status >= 500) reply.log.error({ err }, 'request error')
+    if (status >= 500 && status !== 501) reply.log.error({ err }, 'request error')
     return reply.code(status).send(body)
+  })
+
+  // a condition that cannot be honoured is refused, never ignored (the gateway counts no 501 against an instance)
+  app.addHook('onRequest', async (request) => {
+    const header = unsupportedPrecondition(request.headers)
+    if (header !== undefined) throw kvqError('KVQ_ERR_PRECONDITION_UNSUPPORTED', `${header} is not supported: a leaderless store cannot compare and set atomically (kv-leader's If-Match can)`)
   })
 
   const parse = (request: FastifyRequest): { key: string, quorum: Quorum } => {

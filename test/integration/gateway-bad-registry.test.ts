@@ -1,0 +1,93 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { request } from 'undici'
+import { createRedis, type Redis } from '../../shared/src/redis.js'
+import { registryKeys } from '../../shared/src/registry/types.js'
+import { startEchoCluster, type EchoCluster } from '../../shared/testing/cluster.js'
+import { runLoad, sleep, waitFor } from '../../shared/testing/load.js'
+import { killAll } from '../../shared/testing/processes.js'
+import { startRedis, type TestRedis } from '../../shared/testing/redis-server.js'
+
+/**
+ * Anyone who can write to Redis can put anything under a registry key. One record with
+ * `{"url":"not a url"}` crash-looped the gateway for as long as the key lived (issue 14, item 7):
+ * every kind of bad record is written here, as keys and as announcements, while traffic flows.
+ */
+const prefix = 'gw-bad-registry'
+const keys = registryKeys(prefix)
+let redis: TestRedis
+let cluster: EchoCluster
+let client: Redis
+
+beforeAll(async () => {
+  redis = await startRedis()
+  cluster = await startEchoCluster(redis.url, prefix, 2)
+  client = createRedis(redis.url)
+  await waitFor(async () => (await request(`${cluster.gateway.url}/readyz`)).statusCode === 200, 10_000, 'gateway ready')
+})
+
+afterAll(async () => {
+  client?.disconnect()
+  killAll()
+  await redis?.stop()
+})
+
+const base = { service: 'echo', url: 'http://127.0.0.1:1', role: 'member', startedAt: 1 }
+/** id → the stored text of each bad record. */
+const badRecords: Record<string, string> = {
+  'bad-url': JSON.stringify({ ...base, id: 'bad-url', url: 'not a url' }),
+  'bad-scheme': JSON.stringify({ ...base, id: 'bad-scheme', url: 'ftp://127.0.0.1:21' }),
+  'bad-js': JSON.stringify({ ...base, id: 'bad-js', url: 'javascript:alert(1)' }),
+  'bad-port': JSON.stringify({ ...base, id: 'bad-port', url: 'http://127.0.0.1:99999' }),
+  'bad-path': JSON.stringify({ ...base, id: 'bad-path', url: 'http://127.0.0.1:1/x' }),
+  'bad-creds': JSON.stringify({ ...base, id: 'bad-creds', url: 'http://u:p@127.0.0.1:1' }),
+  'bad-url-type': JSON.stringify({ ...base, id: 'bad-url-type', url: 42 }),
+  'bad-service': JSON.stringify({ ...base, id: 'bad-service', service: '../etc' }),
+  'proto-service': JSON.stringify({ ...base, id: 'proto-service', service: '__proto__' }),
+  'ghost-service': JSON.stringify({ ...base, id: 'ghost-service', service: 'ghost' }),
+  'bad-role': JSON.stringify({ ...base, id: 'bad-role', role: 42 }),
+  'shouting-role': JSON.stringify({ ...base, id: 'shouting-role', role: 'LEADER!!' }),
+  'bad-started': JSON.stringify({ ...base, id: 'bad-started', startedAt: 'yesterday' }),
+  'bad-meta': JSON.stringify({ ...base, id: 'bad-meta', meta: { nested: { deep: true } } }),
+  'no-id': JSON.stringify({ ...base }),
+  'not-json': '{{{ not json',
+  'an-array': '[1,2,3]',
+  'a-null': 'null'
+}
+
+describe('bad registry records', () => {
+  it('are skipped and logged once while traffic keeps flowing', async () => {
+    const load = runLoad({ url: `${cluster.gateway.url}/api/echo/steady`, durationMs: 3_000, concurrency: 4 })
+    await sleep(300)
+    for (const [id, text] of Object.entries(badRecords)) {
+      await client.multi().set(keys.instance(id), text, 'PX', 60_000).sadd(keys.ids, id).exec()
+    }
+    // and as announcements, which take effect at once
+    for (const text of Object.values(badRecords)) await client.publish(keys.channel, `{"type":"up","instance":${text.startsWith('{{{') ? '"{{{"' : text}}`)
+    for (const message of ['not json', '{"type":"up"}', '{"type":"up","instance":null}', '{"type":"down"}', '[]']) await client.publish(keys.channel, message)
+    const result = await load
+    expect(result.failures, result.examples.join('\n')).toEqual({})
+    expect(result.ok).toBeGreaterThan(50)
+    expect(cluster.gateway.child.exitCode).toBeNull()
+
+    const view = (await (await request(`${cluster.gateway.url}/registry`)).body.json()) as { services: Record<string, Array<{ id: string }>> }
+    for (const name of ['ghost', '__proto__', '../etc']) expect(Object.hasOwn(view.services, name), name).toBe(false)
+    expect(view.services.echo?.map((i) => i.id).sort()).toEqual(['echo-1', 'echo-2'])
+
+    // each bad key logged once, however many refreshes saw it
+    const skipped = cluster.gateway.lines.filter((l) => l.includes('invalid registry record skipped') && l.includes(':registry:instance:'))
+    for (const id of Object.keys(badRecords).filter((id) => id !== 'ghost-service')) {
+      expect(skipped.filter((l) => l.includes(`:registry:instance:${id}"`)), id).toHaveLength(1)
+    }
+    expect(cluster.gateway.lines.filter((l) => l.includes('registry record skipped') && l.includes('ghost-service'))).toHaveLength(1)
+    expect(cluster.gateway.lines.filter((l) => /"level":(5|6)\d/.test(l))).toEqual([])
+  })
+
+  it('still routes to instances that register afterwards', async () => {
+    await cluster.addEcho('echo-3')
+    await waitFor(async () => {
+      const res = await request(`${cluster.gateway.url}/registry`)
+      const view = (await res.body.json()) as { services: Record<string, Array<{ id: string }>> }
+      return view.services.echo?.length === 3
+    }, 5_000, 'echo-3 in the registry')
+  })
+})
