@@ -17,7 +17,7 @@ import { clientGone, isClientGone, prepareBody, tooLarge } from './body.js'
 import { classifyFailure, countsAgainstInstance, isFailureStatus, type TryFailure } from './failure.js'
 import { upstreamHeaders } from './headers.js'
 import { parseProxyPath } from './path.js'
-import { ProxyTry } from './proxy-try.js'
+import { ProxyTry, type HeldResponse } from './proxy-try.js'
 import { deadlineHeader } from '../../../shared/src/service/deadline.js'
 import { retryKeyHeader } from '../../../shared/src/service/retry-key.js'
 import { randomUUID } from 'node:crypto'
@@ -103,13 +103,21 @@ async function forwardTo (req: IncomingMessage, res: ServerResponse, requestId: 
   const deadline = started + deps.config.deadlineMs
   const tried = new Set<Upstream>()
   let status = 0
+  // what an earlier try left behind when a retry then finds no instance: its answer is the
+  // truth, never "nothing was sent" (a try that timed out may have been applied)
+  let unknownOutcome: FailureKind | undefined
+  let heldAnswer: HeldResponse | undefined
   deps.budget.requestStarted(started)
   try {
     for (let attempt = 1; ; attempt++) {
       const upstream = pool.pick(now(), { exclude: tried, role }) ??
         (role !== undefined ? await waitForLeader(pool, tried, Math.min(deps.config.leaderWaitMs, deadline - now()), now) : undefined)
       if (upstream === undefined) {
-        status = writeError(res, noUpstream(target.service, role), requestId, deps.instanceId)
+        if (unknownOutcome !== undefined) status = writeError(res, tryError(unknownOutcome, target.service, now() >= deadline), requestId, deps.instanceId)
+        else if (heldAnswer !== undefined) {
+          status = heldAnswer.status
+          ProxyTry.writeHeld(res, heldAnswer, requestId)
+        } else status = writeError(res, noUpstream(target.service, role), requestId, deps.instanceId)
         return
       }
       tried.add(upstream)
@@ -138,6 +146,7 @@ async function forwardTo (req: IncomingMessage, res: ServerResponse, requestId: 
         }
         noteFailure(pool, upstream, 'status5xx', deps, now())
         if (outcome.held === undefined) return
+        heldAnswer = outcome.held
         if (retryAfter503({ gone, deadline, pool, tried, role, deps, now })) continue
         if (gone) status = 499
         else ProxyTry.writeHeld(res, outcome.held, requestId)
@@ -155,6 +164,7 @@ async function forwardTo (req: IncomingMessage, res: ServerResponse, requestId: 
       }
       deps.metrics.upstreamError(pool.name, failure)
       noteFailure(pool, upstream, failure, deps, now())
+      if (failure !== 'refused') unknownOutcome = failure
       const retry = now() < deadline && shouldRetry({
         method,
         failure,
