@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import type { OpRecord } from '../../../scripts/chaos/core/history.js'
 import { formatConsole, formatMarkdown } from '../../../scripts/chaos/format.js'
 import { buildReport } from '../../../scripts/chaos/report.js'
-import { chaosWorkloads, errorCause, parseRates } from '../../../scripts/chaos/workloads.js'
+import { chaosWorkloads } from '../../../scripts/chaos/workloads.js'
 
 function records (): OpRecord[] {
   const out: OpRecord[] = []
@@ -58,34 +58,6 @@ describe('chaos report', () => {
   function reportInputFailing (): Parameters<typeof buildReport>[0] {
     return { startedAt: new Date(), command: '', seed: 1, durationS: 1, gatewayUrl: 'x', present: new Set(), workloads: [], records: [], faults: [], takeovers: { samples: [], missing: 0 }, roleChanges: { samples: [], missing: 0 }, invariants: [{ name: 'x', status: 'violated', detail: '' }] }
   }
-})
-
-describe('workloads', () => {
-  it('reads the error code of a JSON envelope into the failure cause', () => {
-    expect(errorCause(503, '{"error":"GW_ERR_NO_UPSTREAM","message":"none"}')).toBe('http 503 GW_ERR_NO_UPSTREAM')
-    expect(errorCause(500, 'oops')).toBe('http 500')
-  })
-
-  it('takes a service 404 as "not found" but the gateway\'s 404 as a failure', () => {
-    const kv = chaosWorkloads('t').find((w) => w.name === 'kv-leader')!
-    const read = { method: 'GET' as const, path: '/api/kv-leader/keys/k', kind: 'read' as const, key: 'k' }
-    expect(kv.interpret(read, 200, 'v1')).toEqual({ outcome: 'ok', output: 'v1' })
-    expect(kv.interpret(read, 404, '{"error":"KVL_ERR_NOT_FOUND"}')).toEqual({ outcome: 'ok', output: null })
-    expect(kv.interpret(read, 404, '{"error":"GW_ERR_UNKNOWN_SERVICE"}').outcome).toBe('fail')
-    const del = { ...read, method: 'DELETE' as const, kind: 'delete' as const }
-    expect(kv.interpret(del, 204, '')).toEqual({ outcome: 'ok', found: true })
-    expect(kv.interpret(del, 404, '{"error":"KVL_ERR_NOT_FOUND"}')).toEqual({ outcome: 'ok', found: false })
-  })
-
-  it('writes unique values and parses rate overrides', () => {
-    const kv = chaosWorkloads('run1').find((w) => w.name === 'kv-quorum')!
-    let n = 0
-    const random = (): number => [0.1, 0.6][n++ % 2]!
-    const values = new Set(Array.from({ length: 50 }, (_, i) => kv.next(i, random).value).filter(Boolean))
-    expect(values.size).toBe(50)
-    expect(parseRates('echo=10, kv-leader=2.5')).toEqual({ echo: 10, 'kv-leader': 2.5 })
-    expect(() => parseRates('echo=-1')).toThrow(/bad rate/)
-  })
 })
 
 describe('loopback only', () => {
