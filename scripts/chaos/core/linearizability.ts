@@ -1,4 +1,6 @@
-import { describeOp, type Precondition, type RegisterOp, type RegisterState } from './register.js'
+import { sweep, type SearchOp } from './jit-sweep.js'
+import { describeOp, type RegisterOp, type RegisterState } from './register.js'
+import { ABSENT, TokenClasses, UNNAMED } from './token-classes.js'
 import { prepareKey } from './unknown-outcomes.js'
 
 export type { Precondition, RegisterOp, RegisterState } from './register.js'
@@ -30,6 +32,10 @@ export type { Precondition, RegisterOp, RegisterState } from './register.js'
  *   anything a weaker one can).
  * - Abstraction: values no read returned and no If-Match named are indistinguishable to every
  *   operation of the history, so they are one model state ("some value nobody read").
+ * - Exact reductions of the search (`jit-sweep.ts` gives each argument): reads, 404s and 412s are
+ *   linearized as soon as the state fits them; of interchangeable open operations only the one
+ *   that returns first is tried; a configuration in which an open read's value can never come
+ *   back (its only writer was overwritten) is dropped at once.
  *
  * A key the search cannot decide within its step budget is `inconclusive`: never a pass.
  */
@@ -37,7 +43,8 @@ export type { Precondition, RegisterOp, RegisterState } from './register.js'
 export type KeyVerdict =
   | { key: string, ops: number, result: 'linearizable' }
   /**
-   * `stuck`: the operation that returned when no order of what came before could include it.
+   * `stuck`: the operation no order of what came before can include (the one returning then, or
+   * an open one whose value no order can bring back).
    * `possibleBefore`: the states the key could be in just before (for the report).
    */
   | { key: string, ops: number, result: 'violation', stuck: RegisterOp, possibleBefore: string[], decided: number }
@@ -45,41 +52,13 @@ export type KeyVerdict =
   | { key: string, ops: number, result: 'inconclusive', steps: number, at: number }
 
 export interface CheckOptions {
-  /** Search steps allowed per key before the verdict is `inconclusive`. @default 20_000_000 */
+  /** Search steps allowed per key before the verdict is `inconclusive`. @default 10_000_000 (tens of seconds of CPU) */
   maxSteps?: number
   /** The state every key starts in. @default null (absent) */
   initial?: RegisterState
 }
 
-/** Model state ids: 0 absent, 1 "some value nobody read", 2… the values the history names. */
-const ABSENT = 0
-const UNNAMED = 1
-
-interface Compiled {
-  op: RegisterOp
-  test: (s: number) => boolean
-  /** The state after it; -1: unchanged. */
-  effect: number
-}
-
-interface TokenClass {
-  effect: number
-  /** Where it may apply. */
-  cond: (s: number) => boolean
-  /** Weaker classes (applicable in fewer states) first: 0 = If-Match value, 1 = `*`, 2 = none. */
-  strength: number
-}
-
-interface Config {
-  state: number
-  /** Open required operations already linearized, sorted. */
-  done: number[]
-  /** How many optional operations of each class this configuration used. */
-  used: number[]
-}
-
 export function checkKey (key: string, history: readonly RegisterOp[], opts: CheckOptions = {}): KeyVerdict {
-  const maxSteps = opts.maxSteps ?? 20_000_000
   const { required, optional } = prepareKey(history)
 
   // name the values that some operation can tell apart; every other value is UNNAMED
@@ -91,170 +70,66 @@ export function checkKey (key: string, history: readonly RegisterOp[], opts: Che
   }
   const idOf = (v: RegisterState): number => v === null ? ABSENT : ids.get(v) ?? UNNAMED
   const label = (s: number): string => s === ABSENT ? 'absent' : s === UNNAMED ? 'a value nobody read' : JSON.stringify([...ids].find(([, id]) => id === s)?.[0])
-  const cond = (pre: Precondition | undefined): ((s: number) => boolean) => {
-    if (pre === undefined) return () => true
-    if (pre === 'any') return (s) => s !== ABSENT
-    const id = idOf(pre.value)
-    return (s) => s === id
-  }
 
-  const compiled: Compiled[] = required.map((op) => compile(op, idOf, cond))
-  // optional operations by class (effect, precondition); `classOf[i]` for optional[i]
-  const classes: TokenClass[] = []
-  const classIndex = new Map<string, number>()
-  const classOf = optional.map((op) => {
-    const effect = op.kind === 'write' ? idOf(op.value) : ABSENT
-    const pre = op.ifMatch
-    const k = `${effect}|${pre === undefined ? '' : pre === 'any' ? '*' : idOf(pre.value)}`
-    let c = classIndex.get(k)
-    if (c === undefined) {
-      c = classes.length
-      classIndex.set(k, c)
-      classes.push({ effect, cond: cond(pre), strength: pre === undefined ? 2 : pre === 'any' ? 1 : 0 })
-    }
-    return c
+  const shapes = new Map<string, number>()
+  const ops: SearchOp[] = required.map((op) => {
+    const { shape, ...c } = compile(op, idOf)
+    if (!shapes.has(shape)) shapes.set(shape, shapes.size)
+    const needs = op.kind === 'read'
+      ? (op.output === null ? -1 : idOf(op.output))
+      : op.preconditionFailed !== true && !(op.kind === 'delete' && op.found === false) && op.ifMatch !== undefined && op.ifMatch !== 'any' ? idOf(op.ifMatch.value) : -1
+    return { ...c, sig: shapes.get(shape)!, needs, invoke: op.invoke, complete: op.complete! }
   })
-  // per effect, its classes weakest first
-  const byEffect = new Map<number, number[]>()
-  classes.forEach((c, i) => byEffect.set(c.effect, [...(byEffect.get(c.effect) ?? []), i]))
-  for (const list of byEffect.values()) list.sort((a, b) => classes[a]!.strength - classes[b]!.strength)
-  const effectGroups = [...byEffect]
-
-  // events: at equal times calls (and optional operations becoming usable) come before returns,
-  // so operations that touch on the clock count as concurrent, the permissive reading
-  type Event = { time: number, kind: 0 | 1, index: number, optional: boolean }
-  const events: Event[] = []
-  compiled.forEach((c, index) => {
-    if (c.op.complete! < c.op.invoke) throw new Error(`linearizability: operation ${c.op.id} completes before it was sent`)
-    events.push({ time: c.op.invoke, kind: 0, index, optional: false }, { time: c.op.complete!, kind: 1, index, optional: false })
+  // the one operation that can make the key hold each named value
+  const writerOf = new Map<number, number | 'none'>()
+  for (const id of ids.values()) writerOf.set(id, 'none')
+  const ambiguous = new Set<number>()
+  ops.forEach((c, i) => {
+    if (c.effect < 2) return
+    if (writerOf.get(c.effect) === 'none') writerOf.set(c.effect, i)
+    else ambiguous.add(c.effect)
   })
-  optional.forEach((op, index) => events.push({ time: op.invoke, kind: 0, index, optional: true }))
-  events.sort((a, b) => a.time - b.time || a.kind - b.kind)
+  for (const op of optional) if (op.kind === 'write' && ids.has(op.value)) ambiguous.add(idOf(op.value))
+  for (const id of ambiguous) writerOf.delete(id)
 
-  const available = new Array<number>(classes.length).fill(0)
-  const open: number[] = []
-  let configs: Config[] = [{ state: idOf(opts.initial ?? null), done: [], used: new Array<number>(classes.length).fill(0) }]
-  let steps = 0
-  let decided = 0
-
-  for (const event of events) {
-    if (event.optional) {
-      available[classOf[event.index]!]!++
-      continue
-    }
-    if (event.kind === 0) {
-      open.push(event.index)
-      continue
-    }
-    const x = event.index
-    const out = new Frontier()
-    const visited = new Set<string>()
-
-    const dfs = (state: number, done: number[], used: number[], needFrom: number): void => {
-      const memo = `${state}|${done.join(',')}|${used.join(',')}|${needFrom}`
-      if (visited.has(memo)) return
-      visited.add(memo)
-      if (++steps > maxSteps) throw new OutOfSteps()
-      for (const y of open) {
-        if (done.includes(y)) continue
-        const c = compiled[y]!
-        // after an optional operation, only what it made possible may follow (see prepareKey)
-        if (!c.test(state) || (needFrom >= 0 && c.test(needFrom))) continue
-        const next = c.effect < 0 ? state : c.effect
-        if (y === x) out.add({ state: next, done, used })
-        else dfs(next, insertSorted(done, y), used, -1)
-      }
-      for (const [effect, list] of effectGroups) {
-        if (effect === state) continue
-        const k = list.find((i) => used[i]! < available[i]! && classes[i]!.cond(state))
-        if (k === undefined || (needFrom >= 0 && classes[k]!.cond(needFrom))) continue
-        const nextUsed = used.slice()
-        nextUsed[k]!++
-        dfs(effect, done, nextUsed, state)
-      }
-    }
-
-    try {
-      for (const c of configs) {
-        if (c.done.includes(x)) out.add({ state: c.state, done: c.done.filter((i) => i !== x), used: c.used })
-        else dfs(c.state, c.done, c.used, -1)
-      }
-    } catch (err) {
-      if (err instanceof OutOfSteps) return { key, ops: history.length, result: 'inconclusive', steps: maxSteps, at: event.time }
-      throw err
-    }
-    open.splice(open.indexOf(x), 1)
-    const next = out.configs()
-    if (next.length === 0) {
-      const possibleBefore = [...new Set(configs.map((c) => label(c.state)))]
-      return { key, ops: history.length, result: 'violation', stuck: compiled[x]!.op, possibleBefore, decided }
-    }
-    configs = next
-    decided++
-  }
-  return { key, ops: history.length, result: 'linearizable' }
+  const tokens = new TokenClasses()
+  const result = sweep({
+    ops,
+    optional: optional.map((op) => ({ invoke: op.invoke, cls: tokens.classFor(op.kind === 'write' ? idOf(op.value) : ABSENT, op.ifMatch === undefined ? 'none' : op.ifMatch === 'any' ? 'any' : idOf(op.ifMatch.value)) })),
+    tokens,
+    writerOf,
+    initial: idOf(opts.initial ?? null),
+    maxSteps: opts.maxSteps ?? 10_000_000
+  })
+  if (result.result === 'linearizable') return { key, ops: history.length, result: 'linearizable' }
+  if (result.result === 'inconclusive') return { key, ops: history.length, result: 'inconclusive', steps: opts.maxSteps ?? 10_000_000, at: result.at }
+  return { key, ops: history.length, result: 'violation', stuck: required[result.stuck]!, possibleBefore: result.possibleBefore.map(label), decided: result.decided }
 }
 
-function compile (op: RegisterOp, idOf: (v: RegisterState) => number, cond: (pre: Precondition | undefined) => (s: number) => boolean): Compiled {
-  const pre = cond(op.ifMatch)
+/** An answered operation as a test on model states and an effect; `shape` is the same for interchangeable ones. */
+function compile (op: RegisterOp, idOf: (v: RegisterState) => number): { test: (s: number) => boolean, effect: number, shape: string } {
+  const preKey = op.ifMatch === undefined ? '' : op.ifMatch === 'any' ? '*' : String(idOf(op.ifMatch.value))
+  const preId = op.ifMatch === undefined || op.ifMatch === 'any' ? -1 : idOf(op.ifMatch.value)
+  const pre = op.ifMatch === undefined ? () => true : op.ifMatch === 'any' ? (s: number) => s !== ABSENT : (s: number) => s === preId
   // a narrowed unknown write has a completion but no answer: only its precondition counts
   const answered = op.kind === 'read' || op.preconditionFailed === true || (op.kind === 'write' ? op.created !== undefined : op.found !== undefined)
   if (op.kind === 'read') {
     const want = idOf(op.output)
-    return { op, test: (s) => s === want, effect: -1 }
+    return { test: (s) => s === want, effect: -1, shape: `r${want}` }
   }
   if (op.preconditionFailed === true) {
     // 412 without an If-Match is an answer no state explains
-    return { op, test: op.ifMatch === undefined ? () => false : (s) => !pre(s), effect: -1 }
+    return { test: op.ifMatch === undefined ? () => false : (s) => !pre(s), effect: -1, shape: `412${preKey}` }
   }
   if (op.kind === 'delete') {
-    if (answered && op.found === false) return { op, test: (s) => s === ABSENT, effect: -1 }
-    if (answered && op.found === true) return { op, test: (s) => s !== ABSENT && pre(s), effect: ABSENT }
-    return { op, test: pre, effect: ABSENT }
+    if (answered && op.found === false) return { test: (s) => s === ABSENT, effect: -1, shape: 'd404' }
+    if (answered && op.found === true) return { test: (s) => s !== ABSENT && pre(s), effect: ABSENT, shape: `d+${preKey}` }
+    return { test: pre, effect: ABSENT, shape: `d${preKey}` }
   }
   const effect = idOf(op.value)
-  if (answered && op.created === true) return { op, test: (s) => s === ABSENT && pre(s), effect }
-  if (answered && op.created === false) return { op, test: (s) => s !== ABSENT && pre(s), effect }
-  return { op, test: pre, effect }
-}
-
-class OutOfSteps extends Error {}
-
-function insertSorted (list: readonly number[], x: number): number[] {
-  const out = list.slice()
-  let i = out.length
-  while (i > 0 && out[i - 1]! > x) i--
-  out.splice(i, 0, x)
-  return out
-}
-
-/**
- * The configurations after a return, without duplicates or dominated ones: of two with the same
- * state and the same open operations linearized, the one that used no more optional operations
- * of any kind can do everything the other can.
- */
-class Frontier {
-  readonly #groups = new Map<string, Config[]>()
-
-  add (c: Config): void {
-    const key = `${c.state}|${c.done.join(',')}`
-    const group = this.#groups.get(key)
-    if (group === undefined) {
-      this.#groups.set(key, [c])
-      return
-    }
-    if (group.some((g) => dominates(g.used, c.used))) return
-    this.#groups.set(key, [...group.filter((g) => !dominates(c.used, g.used)), c])
-  }
-
-  configs (): Config[] {
-    return [...this.#groups.values()].flat()
-  }
-}
-
-function dominates (a: readonly number[], b: readonly number[]): boolean {
-  for (let i = 0; i < a.length; i++) if (a[i]! > b[i]!) return false
-  return true
+  if (answered && op.created === true) return { test: (s) => s === ABSENT && pre(s), effect, shape: `w${effect}+${preKey}` }
+  if (answered && op.created === false) return { test: (s) => s !== ABSENT && pre(s), effect, shape: `w${effect}-${preKey}` }
+  return { test: pre, effect, shape: `w${effect}${preKey}` }
 }
 
 export interface HistoryVerdict {
