@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { ControlClient, fetchRegistry, servicesPresent, type ClusterInfo } from './adapters/cluster.js'
 import { verifyPairsIfAvailable } from './adapters/verify-pairs.js'
+import { defaultBounds } from './core/bounds.js'
 import { registerOps, type OpRecord } from './core/history.js'
 import { kvQuorumOutcome } from './core/kv-contract.js'
 import { checkHistory, describeInconclusive, describeViolation } from './core/linearizability.js'
@@ -31,6 +32,12 @@ export interface ChaosOptions {
   keyCount?: number
   /** The cluster's Redis key prefix, for the pairs verify. @default 'nines' */
   prefix?: string
+  /** Availability bounds by name, percent (`core/bounds.ts`). @default defaultBounds */
+  bounds?: Readonly<Record<string, number>>
+  /** Let a key the checker could not decide pass (it is still reported). @default false */
+  allowInconclusive?: boolean
+  /** The linearizability search's step budget per key. @default 10_000_000 */
+  checkerMaxSteps?: number
   command: string
   log?: (line: string) => void
 }
@@ -100,7 +107,10 @@ export async function runChaos (opts: ChaosOptions): Promise<ChaosOutcome> {
     faults: faultResult.events,
     takeovers: { samples: faultResult.takeovers, missing: faultResult.takeoversMissing },
     roleChanges: { samples: faultResult.roleChanges, missing: faultResult.roleChangesMissing },
-    invariants
+    invariants,
+    deadlineMs: opts.timeoutMs ?? 11_000,
+    bounds: opts.bounds ?? defaultBounds,
+    allowInconclusive: opts.allowInconclusive ?? false
   })
   return { report, records: client.records }
 }
@@ -134,7 +144,7 @@ async function checkInvariants (records: readonly OpRecord[], present: ReadonlyS
 
   if (present.has('kv-leader')) {
     const ops = registerOps(records.filter((r) => r.workload === 'kv-leader'))
-    const v = checkHistory(ops)
+    const v = checkHistory(ops, opts.checkerMaxSteps !== undefined ? { maxSteps: opts.checkerMaxSteps } : {})
     const status = v.violations.length > 0 ? 'violated' : v.inconclusive.length > 0 ? 'inconclusive' : 'ok'
     const detail = `${v.ops} operations on ${v.keys} keys: ${v.violations.length} keys not linearizable` +
       (v.inconclusive.length > 0 ? `, ${v.inconclusive.length} keys not decided (inconclusive: nothing proven for them)` : ', every key decided')
