@@ -136,10 +136,11 @@ async function checkInvariants (records: readonly OpRecord[], present: ReadonlyS
   const skipped = (name: string): InvariantReport => ({ name, status: 'skipped', detail: 'skipped: service not in the cluster' })
 
   if (present.has('feed') && (present.has('ledger-hh') || present.has('ledger-hw'))) {
-    const v = await verifyPairsIfAvailable(opts.cluster.redisUrl, opts.prefix ?? 'nines')
-    out.push({ name: 'pairs: every input exactly one output, no conflicts', status: v.status, detail: v.detail })
+    const acked = records.flatMap((r) => r.workload === 'feed' && r.ackId !== undefined ? [r.ackId] : [])
+    const v = await verifyPairsIfAvailable(opts.cluster.redisUrl, opts.prefix ?? 'nines', acked)
+    out.push({ name: 'pairs: every input and every acknowledged event exactly one output, no conflicts', status: v.status, detail: v.detail })
   } else {
-    out.push(skipped('pairs: every input exactly one output, no conflicts'))
+    out.push(skipped('pairs: every input and every acknowledged event exactly one output, no conflicts'))
   }
 
   if (present.has('kv-leader')) {
