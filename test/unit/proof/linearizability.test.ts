@@ -227,6 +227,12 @@ describe('unknown outcomes, narrowed and pruned', () => {
     expect(p.dropped).toBe(3)
   })
 
+  it('narrows a write seen by a read that completed at the very moment it was sent (a tie is concurrent)', () => {
+    const tied = w('b', 5)
+    expect(prepareKey([r('b', 0, 5), tied]).required.find((op) => op.id === tied.id)?.complete).toBe(5)
+    expect(prepareKey([r('b', 0, 4.999), w('b', 5)]).required).toHaveLength(1)
+  })
+
   it('keeps what an existence answer, a 412 or a read of "absent" sent later could need', () => {
     expect(prepareKey([w('c', 11), d(20, 21, true)]).optional).toHaveLength(1)
     expect(prepareKey([w('a', 0, 1), d(5), r(null, 6, 7)]).optional).toHaveLength(1)
