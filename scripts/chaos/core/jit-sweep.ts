@@ -1,5 +1,4 @@
-import type { TokenClasses } from './token-classes.js'
-import { useOne, usedKey, usesNoMore, type Used } from './token-classes.js'
+import { noneUsed, useOne, usesNoMore, type TokenClasses, type Used } from './token-classes.js'
 
 /**
  * The search behind `checkKey` (linearizability.ts explains the method): a sweep over one key's
@@ -65,7 +64,7 @@ export function sweep (input: SweepInput): SweepResult {
   const open: number[] = []
   const sooner = (a: number, b: number): boolean => ops[a]!.complete < ops[b]!.complete || (ops[a]!.complete === ops[b]!.complete && a < b)
   const returned = new Array<boolean>(ops.length).fill(false)
-  let configs: Config[] = [{ state: input.initial, done: [], used: [] }]
+  let configs: Config[] = [{ state: input.initial, done: [], used: noneUsed }]
   let steps = 0
   let decided = 0
 
@@ -119,6 +118,9 @@ class Closure {
   readonly #step: () => void
   /** Per position: the position of the only writer of the value it needs, -1 when that writer is spent, -2 when it never is. */
   readonly #writerPos: Int32Array
+  /** Positions of the open observers (reads, 404s, 412s), and of the open operations that need a named value. */
+  readonly #observers: number[] = []
+  readonly #needy: number[] = []
   readonly #visited = new Set<string>()
   readonly #out = new Map<string, Config[]>()
 
@@ -137,6 +139,10 @@ class Closure {
       if (w === undefined) return -2
       if (returned[w] === true) return -1
       return this.#pos.get(w) ?? -2 // not sent yet: not spent
+    })
+    open.forEach((i, p) => {
+      if (ops[i]!.effect < 0) this.#observers.push(p)
+      if (ops[i]!.needs >= 0 && p !== this.#x) this.#needy.push(p)
     })
   }
 
@@ -159,9 +165,8 @@ class Closure {
    */
   #observe (state: number, bits: Uint32Array): Uint32Array {
     let out = bits
-    for (let p = 0; p < this.#open.length; p++) {
-      const op = this.#ops[this.#open[p]!]!
-      if (op.effect >= 0 || has(out, p) || !op.test(state)) continue
+    for (const p of this.#observers) {
+      if (has(out, p) || !this.#ops[this.#open[p]!]!.test(state)) continue
       if (out === bits) out = bits.slice()
       set(out, p)
     }
@@ -175,10 +180,10 @@ class Closure {
    * than when that operation returns, which keeps doomed configurations from multiplying.
    */
   #doomed (state: number, bits: Uint32Array): number {
-    for (let p = 0; p < this.#open.length; p++) {
+    // (the returning operation is not among them: it is linearized in every configuration emitted)
+    for (const p of this.#needy) {
       const op = this.#ops[this.#open[p]!]!
-      // the returning operation is linearized in every configuration this closure emits
-      if (op.needs < 0 || op.needs === state || has(bits, p) || p === this.#x) continue
+      if (op.needs === state || has(bits, p)) continue
       const w = this.#writerPos[p]!
       if (w === -1 || (w >= 0 && has(bits, w))) return this.#open[p]!
     }
@@ -193,15 +198,19 @@ class Closure {
       this.doomedBy = y
       return
     }
-    const done: number[] = []
-    for (let p = 0; p < this.#open.length; p++) if (has(after, p)) done.push(this.#open[p]!)
-    done.sort((a, b) => a - b)
     // of two configurations with the same state and the same open operations linearized, the one
     // that used no more optional operations of any class can do everything the other can
-    const key = `${state}|${done.join(',')}`
-    const group = this.#out.get(key) ?? []
-    if (group.some((g) => usesNoMore(g.used, used))) return
-    this.#out.set(key, [...group.filter((g) => !usesNoMore(used, g.used)), { state, done, used }])
+    const key = `${state}|${bitsKey(after)}`
+    const group = this.#out.get(key)
+    if (group?.some((g) => usesNoMore(g.used, used)) === true) return
+    const done = group?.[0]?.done ?? this.#doneOf(after)
+    this.#out.set(key, [...(group ?? []).filter((g) => !usesNoMore(used, g.used)), { state, done, used }])
+  }
+
+  #doneOf (bits: Uint32Array): number[] {
+    const done: number[] = []
+    for (let p = 0; p < this.#open.length; p++) if (has(bits, p)) done.push(this.#open[p]!)
+    return done.sort((a, b) => a - b)
   }
 
   #dfs (state: number, before: Uint32Array, used: Used, needFrom: number): void {
@@ -218,7 +227,7 @@ class Closure {
     // observers that fit the state before it were applied there already, so one applied now is
     // such a successor
     if (bits !== before) needFrom = -1
-    const memo = `${state}|${bits.join(',')}|${usedKey(used)}|${needFrom}`
+    const memo = `${state}|${bitsKey(bits)}|${used.key}|${needFrom}`
     if (this.#visited.has(memo)) return
     this.#visited.add(memo)
     this.#step()
@@ -243,6 +252,13 @@ class Closure {
       this.#dfs(effect, bits, useOne(used, k), state)
     }
   }
+}
+
+/** A compact string of the bits, two characters a word. */
+function bitsKey (bits: Uint32Array): string {
+  let key = ''
+  for (const w of bits) key += String.fromCharCode(w & 0xffff, w >>> 16)
+  return key
 }
 
 const has = (bits: Uint32Array, p: number): boolean => (bits[p >>> 5]! & (1 << (p & 31))) !== 0

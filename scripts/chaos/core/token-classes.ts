@@ -12,8 +12,13 @@
 export const ABSENT = 0
 export const UNNAMED = 1
 
-/** How many optional operations of each class a configuration used: [class, count] pairs sorted by class. */
-export type Used = ReadonlyArray<readonly [number, number]>
+/**
+ * How many optional operations of each class a configuration used: [class, count] pairs sorted by
+ * class, with their memo key computed once.
+ */
+export interface Used { readonly pairs: ReadonlyArray<readonly [number, number]>, readonly key: string }
+
+export const noneUsed: Used = { pairs: [], key: '' }
 
 export class TokenClasses {
   /** Every effect some class has, in order of first appearance. */
@@ -60,17 +65,16 @@ export class TokenClasses {
   }
 }
 
-export const usedOf = (used: Used, k: number): number => used.find(([c]) => c === k)?.[1] ?? 0
-
-export const usedKey = (used: Used): string => used.map(([c, n]) => `${c}:${n}`).join(',')
+export const usedOf = (used: Used, k: number): number => used.pairs.find(([c]) => c === k)?.[1] ?? 0
 
 export function useOne (used: Used, k: number): Used {
-  const out = used.filter(([c]) => c !== k)
-  out.push([k, usedOf(used, k) + 1])
-  return out.sort((a, b) => a[0] - b[0])
+  const pairs = used.pairs.filter(([c]) => c !== k)
+  pairs.push([k, usedOf(used, k) + 1])
+  pairs.sort((a, b) => a[0] - b[0])
+  return { pairs, key: pairs.map(([c, n]) => `${c}:${n}`).join(',') }
 }
 
 /** `a` used no more of any class than `b`: it can do whatever `b` can. */
 export function usesNoMore (a: Used, b: Used): boolean {
-  return a.every(([k, n]) => n <= usedOf(b, k))
+  return a.pairs.every(([k, n]) => n <= usedOf(b, k))
 }
