@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import { gunzipSync } from 'node:zlib'
 import { describe, expect, it } from 'vitest'
 import { registerOps, type OpRecord } from '../../../scripts/chaos/core/history.js'
+import { kvLeaderOutcome } from '../../../scripts/chaos/core/kv-contract.js'
 import { checkHistory, describeViolation } from '../../../scripts/chaos/core/linearizability.js'
 
 /** Histories recorded by chaos runs that caught kv-leader's dirty reads (test/fixtures/chaos/README.md). */
@@ -23,6 +24,14 @@ describe('recorded violations (regression fixtures)', () => {
     expect(v.inconclusive).toEqual([])
     expect(v.violations.map((x) => x.key)).toContain(key)
     expect(v.violations.map(describeViolation).join('\n')).toContain(`key "${key}"`)
+  })
+
+  it.each([
+    ['seed22-violation.history.jsonl.gz', ['chaos-m0p8qt-0']],
+    ['seed44-violation.history.jsonl.gz', ['chaos-180udzj-1']]
+  ])('%s is rejected also when every 503 is read as of unknown outcome (what the old kv-leader promised)', (file, keys) => {
+    const oldReading: typeof kvLeaderOutcome = (method, status, code) => status === 503 ? { kind: 'unknown' } : kvLeaderOutcome(method, status, code)
+    expect(checkHistory(registerOps(recorded(file), oldReading)).violations.map((x) => x.key)).toEqual(keys)
   })
 
   it('seed 44 is rejected on the DELETE that answered 404 while the key held a value', () => {
