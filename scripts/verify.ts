@@ -1,6 +1,10 @@
 /**
- * `npm run verify [-- --wait-ms N]`: compares the feed with the sink for both pairs and exits
- * non-zero unless every input has exactly one output, with the right balance, and no conflicts.
+ * `npm run verify [-- --wait-ms N] [--acked FILE] [--json]`: compares the feed with the sink for
+ * both pairs and exits non-zero unless every input has exactly one output, with the right
+ * balance, and no conflicts. With `--acked FILE` (JSON lines: a chaos run's `.history.jsonl`,
+ * whose feed records carry the acknowledged `ackId`, or `{"id": …}` lines, or bare ids), every id
+ * the feed acknowledged must also still be in the feed and have one output per pair: an
+ * acknowledged event that vanished from the stream is reported as lost.
  * Reads REDIS_URL and NINES_PREFIX like the services do; without REDIS_URL it uses the Redis of
  * the cluster `npm start` is running (`.nines/cluster.json`, or under NINES_STATE_DIR).
  */
@@ -8,11 +12,27 @@ import { existsSync, readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { commonSpec, loadConfig } from '../shared/src/config.js'
+import { ackedIdsFromLines } from '../shared/src/pipeline/acked-ids.js'
 import { verifyPairsEventually } from '../shared/src/pipeline/verify.js'
 import { createRedis } from '../shared/src/redis.js'
 
-const { values } = parseArgs({ options: { 'wait-ms': { type: 'string', default: '5000' }, json: { type: 'boolean', default: false } } })
+let values
+try {
+  values = parseArgs({ options: { 'wait-ms': { type: 'string', default: '5000' }, json: { type: 'boolean', default: false }, acked: { type: 'string' } } }).values
+} catch (err) {
+  console.error(`verify: ${(err as Error).message}\nusage: npm run verify -- [--wait-ms N] [--acked FILE] [--json]`)
+  process.exit(2)
+}
 const waitMs = Number(values['wait-ms'])
+let acked: string[] | undefined
+if (values.acked !== undefined) {
+  try {
+    acked = ackedIdsFromLines(readFileSync(values.acked, 'utf8'))
+  } catch (err) {
+    console.error(`verify: cannot read the acknowledged ids from ${values.acked}: ${(err as Error).message}`)
+    process.exit(2)
+  }
+}
 const { redisUrl, keyPrefix } = loadConfig({ redisUrl: commonSpec.redisUrl, keyPrefix: commonSpec.keyPrefix }, { ...process.env, REDIS_URL: process.env.REDIS_URL ?? launchedRedisUrl() })
 
 function launchedRedisUrl (): string | undefined {
@@ -26,12 +46,13 @@ function launchedRedisUrl (): string | undefined {
 }
 const redis = createRedis(redisUrl, undefined, { enableOfflineQueue: true })
 try {
-  const report = await verifyPairsEventually(redis, keyPrefix, Number.isFinite(waitMs) ? waitMs : 5_000)
+  const report = await verifyPairsEventually(redis, keyPrefix, Number.isFinite(waitMs) ? waitMs : 5_000, acked !== undefined ? { acked } : {})
   if (values.json === true) {
     console.log(JSON.stringify(report, null, 2))
   } else {
     console.table(report.pairs.map(({ examples, ...r }) => r))
     for (const r of report.pairs) if (r.examples.length > 0) console.log(`${r.pair}: ${r.examples.join(', ')}`)
+    if (acked !== undefined) console.log(`${acked.length} acknowledged ids checked; ${report.ackedNotInFeed} no longer in the feed (lost)${report.lostExamples.length > 0 ? `: ${report.lostExamples.join(', ')}` : ''}`)
     console.log(report.ok ? 'verify: OK (every input has exactly one output, no conflicts)' : 'verify: FAILED')
   }
   process.exitCode = report.ok ? 0 : 1

@@ -1,3 +1,4 @@
+import { formatBound } from './core/bounds.js'
 import { downtimeTable } from './core/nines.js'
 import type { ChaosReport, FailoverStat } from './report.js'
 
@@ -46,6 +47,24 @@ function failoverRows (report: ChaosReport): string[][] {
 }
 const failoverHeader = ['failover', 'samples', 'missing', 'p50', 'p99', 'note']
 
+const boundHeader = ['bound', 'requests', 'failed (late)', 'served', 'bound', 'result']
+
+function boundRows (report: ChaosReport): string[][] {
+  return report.bounds.map((b) => [
+    `${b.name} (${b.what})`,
+    String(b.requests),
+    `${b.failed} (${b.late})`,
+    b.successRate,
+    formatBound(b),
+    b.met === null ? 'not run' : b.met ? 'met' : `NOT MET (${b.allowedFailures} failures allowed)`
+  ])
+}
+
+function verdictLines (report: ChaosReport): string[] {
+  if (report.ok) return ['chaos: every invariant held, every bound was met, every failover recovered']
+  return ['chaos: FAILED (exit 1)', ...report.problems.map((p) => `  - ${p}`)]
+}
+
 function faultRows (report: ChaosReport): string[][] {
   return report.faults.map((f) => [`${(f.atMs / 1_000).toFixed(1)} s`, f.kind, f.target ?? f.service ?? '', f.skipped !== undefined ? `skipped: ${f.skipped}` : f.kind === 'freeze' || f.kind === 'restart' || f.kind === 'redis-restart' ? `${Math.round(f.endMs - f.atMs)} ms` : ''])
 }
@@ -64,11 +83,14 @@ export function formatConsole (report: ChaosReport): string {
     '',
     ...table(failoverHeader, failoverRows(report)),
     '',
+    `availability (served = the contract's answer within the ${report.deadlineMs} ms deadline):`,
+    ...(report.bounds.length === 0 ? ['  (no bounds)'] : table(boundHeader, boundRows(report))),
+    '',
     'invariants:',
-    ...report.invariants.map((i) => `  ${i.status === 'ok' ? 'OK  ' : i.status === 'violated' || i.status === 'error' ? 'FAIL' : '--  '} ${i.name}: ${i.status === 'ok' || i.status === 'violated' || i.detail.startsWith(i.status) ? '' : i.status + ' — '}${i.detail}`),
+    ...report.invariants.map((i) => `  ${i.status === 'ok' ? 'OK  ' : i.status === 'violated' || i.status === 'error' || (i.status === 'inconclusive' && !report.allowInconclusive) ? 'FAIL' : '--  '} ${i.name}: ${i.status === 'ok' || i.status === 'violated' || i.detail.startsWith(i.status) ? '' : i.status + ' — '}${i.detail}`),
     ...report.invariants.flatMap((i) => (i.examples ?? []).slice(0, 5).map((e) => `         ${e}`)),
     '',
-    report.ok ? 'chaos: every invariant held' : 'chaos: INVARIANT VIOLATED (exit 1)',
+    ...verdictLines(report),
     ''
   ]
   return out.join('\n')
@@ -95,6 +117,12 @@ export function formatMarkdown (report: ChaosReport): string {
     '',
     ...mdTable(failoverHeader, failoverRows(report)),
     '',
+    '## Availability bounds',
+    '',
+    `Served: the contract's answer within the client's ${report.deadlineMs} ms deadline (a later answer counts as a failure).`,
+    '',
+    ...(report.bounds.length === 0 ? ['(no bounds)'] : mdTable(boundHeader, boundRows(report))),
+    '',
     '## Invariants',
     '',
     ...mdTable(['invariant', 'status', 'detail'], report.invariants.map((i) => [i.name, i.status, i.detail])),
@@ -108,7 +136,7 @@ export function formatMarkdown (report: ChaosReport): string {
     '',
     ...mdTable(['nines', 'success rate', 'downtime per day', 'per month', 'per year'], downtimeTable(5).map((r) => [String(r.nines), r.rate, r.perDay, r.perMonth, r.perYear])),
     '',
-    `**Result: ${report.ok ? 'every invariant held' : 'an invariant was violated'}.**`,
+    report.ok ? '**Result: every invariant held, every bound was met, every failover recovered.**' : `**Result: FAILED.**\n\n${report.problems.map((p) => `- ${p}`).join('\n')}`,
     ''
   ]
   return out.join('\n')

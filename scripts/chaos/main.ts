@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { commandLine } from '../cli.js'
 import { resolveCluster } from './adapters/cluster.js'
+import { defaultBounds, parseBounds } from './core/bounds.js'
 import { formatConsole, formatMarkdown } from './format.js'
 import { runChaos } from './run.js'
 import { parseRates } from './workloads.js'
@@ -10,11 +11,13 @@ import { parseRates } from './workloads.js'
  * `npm run chaos -- --duration 120 --seed 7`: a mixed open-loop load through the gateway while
  * the launcher's control API injects a seeded schedule of faults; then the report (console,
  * reports/chaos-<time>.{json,md} and the full history as .jsonl). Exit 1 when an invariant is
- * violated, 2 when the cluster cannot be reached or the arguments are wrong.
+ * violated or undecided (unless --allow-inconclusive), an availability bound is not met or a
+ * failover never recovered; 2 when the cluster cannot be reached or the arguments are wrong.
  */
 const usage = `usage: npm run chaos -- [--duration S] [--seed N] [--gateway URL] [--control URL] [--redis URL]
        [--state-dir DIR] [--prefix P] [--rate echo=100,kv-leader=40] [--rate-scale F] [--mean-gap-ms MS]
-       [--freeze-ms MIN-MAX] [--max-faults N] [--no-redis] [--no-faults] [--timeout-ms MS] [--keys N] [--out DIR]`
+       [--freeze-ms MIN-MAX] [--max-faults N] [--no-redis] [--no-faults] [--timeout-ms MS] [--keys N] [--out DIR]
+       [--bound echo=99.99,kv-leader-writes=99.9] [--allow-inconclusive] [--checker-max-steps N]`
 
 const cli = commandLine('chaos', usage, {
   duration: { type: 'string' },
@@ -33,7 +36,10 @@ const cli = commandLine('chaos', usage, {
   'no-faults': { type: 'boolean', default: false },
   'timeout-ms': { type: 'string' },
   keys: { type: 'string' },
-  out: { type: 'string' }
+  out: { type: 'string' },
+  bound: { type: 'string' },
+  'allow-inconclusive': { type: 'boolean', default: false },
+  'checker-max-steps': { type: 'string' }
 })
 const parsed = cli.values
 // annotated so that TypeScript knows a call to it ends the program
@@ -50,6 +56,13 @@ try {
 } catch (err) {
   fail((err as Error).message)
 }
+let bounds
+try {
+  // flags override the defaults one by one; `--bound kv-leader-writes=0` effectively turns one off
+  bounds = { ...defaultBounds, ...parseBounds(parsed.bound ?? env.CHAOS_BOUNDS) }
+} catch (err) {
+  fail((err as Error).message)
+}
 let cluster
 try {
   cluster = resolveCluster({ gateway: parsed.gateway, control: parsed.control, redis: parsed.redis, stateDir: parsed['state-dir'] })
@@ -63,7 +76,9 @@ const command = ['npm run chaos --', '--duration', String(durationS), '--seed', 
   ...(parsed['rate-scale'] !== undefined ? ['--rate-scale', parsed['rate-scale']] : []),
   ...(meanGap !== undefined ? ['--mean-gap-ms', meanGap] : []),
   ...(parsed['freeze-ms'] !== undefined ? ['--freeze-ms', parsed['freeze-ms']] : []),
-  ...(parsed['no-redis'] === true ? ['--no-redis'] : [])].join(' ')
+  ...(parsed['no-redis'] === true ? ['--no-redis'] : []),
+  ...(parsed.bound !== undefined ? ['--bound', parsed.bound] : []),
+  ...(parsed['allow-inconclusive'] === true ? ['--allow-inconclusive'] : [])].join(' ')
 
 const log = (line: string): void => { process.stdout.write(`chaos: ${line}\n`) }
 log(`seed ${seed}, ${durationS} s against ${cluster.gatewayUrl}${cluster.controlUrl !== undefined ? ` (control ${cluster.controlUrl})` : ''}`)
@@ -83,6 +98,9 @@ try {
     timeoutMs: num(parsed['timeout-ms'], '--timeout-ms', 11_000, 100, 120_000),
     keyCount: num(parsed.keys, '--keys', 16, 1, 10_000),
     prefix: parsed.prefix ?? env.NINES_PREFIX ?? 'nines',
+    bounds,
+    allowInconclusive: parsed['allow-inconclusive'] === true,
+    checkerMaxSteps: num(parsed['checker-max-steps'], '--checker-max-steps', 10_000_000, 1, 1e12),
     command,
     log
   })

@@ -96,7 +96,7 @@ export class OpenLoopClient {
       const body = await res.body.text()
       const complete = this.#clock()
       const instance = res.headers['x-instance-id']
-      return this.#record(workload, op, intended, invoke, complete, workload.interpret(op, res.statusCode, body), phase, res.statusCode, typeof instance === 'string' ? instance : undefined)
+      return this.#record(workload, op, intended, invoke, complete, workload.interpret(op, res.statusCode, body, res.headers), phase, res.statusCode, typeof instance === 'string' ? instance : undefined)
     } catch (err) {
       return this.#record(workload, op, intended, invoke, this.#clock(), { outcome: 'fail', cause: failureCause(err) }, phase)
     } finally {
@@ -121,8 +121,13 @@ export class OpenLoopClient {
       phase,
       ...(op.key !== undefined ? { key: op.key } : {}),
       ...(op.value !== undefined ? { value: op.value } : {}),
+      ...(op.ifMatch !== undefined ? { ifMatch: op.ifMatch } : {}),
+      ...(op.ifValue !== undefined ? { ifValue: op.ifValue } : {}),
       ...(status !== undefined ? { status } : {}),
       ...(result.cause !== undefined ? { cause: result.cause } : {}),
+      ...(result.code !== undefined ? { code: result.code } : {}),
+      ...(result.version !== undefined ? { version: result.version } : {}),
+      ...(result.ackId !== undefined ? { ackId: result.ackId } : {}),
       ...(result.output !== undefined ? { output: result.output } : {}),
       ...(result.found !== undefined ? { found: result.found } : {}),
       ...(instance !== undefined ? { instance } : {})

@@ -1,5 +1,6 @@
 import * as hdr from 'hdr-histogram-js'
 import { ejectionTimes, failuresByCause, leaderElectionTimes, longestFailureWindow, percentile, type FailoverSamples, type FailureWindow, type FaultEvent } from './core/analysis.js'
+import { evaluateBounds, servedInTime, type BoundReport } from './core/bounds.js'
 import type { OpRecord } from './core/history.js'
 import { downtimeFor, formatNines, formatPercent, ninesOf } from './core/nines.js'
 import type { Shape, Workload } from './workloads.js'
@@ -53,7 +54,18 @@ export interface ChaosReport {
   faults: FaultEvent[]
   failover: { hotWarmTakeover: FailoverStat, hotWarmRoleChange: FailoverStat, kvLeaderElection: FailoverStat, gatewayEjection: FailoverStat }
   invariants: InvariantReport[]
-  /** False when an invariant was violated or could not be checked for an error. */
+  /** An answer later than this after its due time counts as a failure (the client's deadline). */
+  deadlineMs: number
+  /** Each availability bound beside the figure it is about. */
+  bounds: BoundReport[]
+  /** Whether an undecided invariant (the checker ran out of steps) was allowed to pass. */
+  allowInconclusive: boolean
+  /** Why the run failed, one line each; empty when `ok`. */
+  problems: string[]
+  /**
+   * True only when every invariant held (none violated, none undecided unless allowed, none
+   * unable to run), every availability bound was met and every failover recovered.
+   */
   ok: boolean
 }
 
@@ -72,10 +84,20 @@ export interface ReportInput {
   /** Kill of the hot → another instance `hot` in the registry. */
   roleChanges: { samples: number[], missing: number }
   invariants: InvariantReport[]
+  /** @default 11_000 (the chaos client's timeout) */
+  deadlineMs?: number
+  /** Availability bounds by name (`core/bounds.ts`), percent. @default none */
+  bounds?: Readonly<Record<string, number>>
+  /** @default false */
+  allowInconclusive?: boolean
 }
 
 export function buildReport (input: ReportInput): ChaosReport {
-  const load = input.records.filter((r) => r.phase === 'load')
+  const deadlineMs = input.deadlineMs ?? 11_000
+  // an answer after the client's deadline is a failure, in every figure
+  const load = input.records.filter((r) => r.phase === 'load').map((r) => r.outcome === 'ok' && !servedInTime(r, deadlineMs)
+    ? { ...r, outcome: 'fail' as const, cause: `late (answered after the ${deadlineMs} ms deadline)` }
+    : r)
   const byWorkload = new Map<string, OpRecord[]>()
   for (const r of load) {
     const list = byWorkload.get(r.workload) ?? []
@@ -86,6 +108,21 @@ export function buildReport (input: ReportInput): ChaosReport {
   const statelessOf = new Map(input.workloads.filter(({ workload }) => workload.shape === 'stateless').map(({ workload }) => [workload.service, byWorkload.get(workload.name) ?? []]))
   const kvLeader = byWorkload.get('kv-leader') ?? []
   const hasKill = (kind: FaultEvent['kind']): boolean => input.faults.some((f) => f.kind === kind && f.skipped === undefined)
+  const failover = {
+    hotWarmTakeover: failoverStat(input.takeovers, hasKill('kill-hot') ? (input.takeovers.samples.length + input.takeovers.missing === 0 ? 'the sink\'s stats were not readable' : undefined) : 'no kill of the hot-warm hot in this run'),
+    hotWarmRoleChange: failoverStat(input.roleChanges, hasKill('kill-hot') ? undefined : 'no kill of the hot-warm hot in this run'),
+    kvLeaderElection: failoverStat(leaderElectionTimes(input.faults, kvLeader), hasKill('kill-leader') ? undefined : 'no kill of the kv-leader leader in this run'),
+    gatewayEjection: failoverStat(ejectionTimes(input.faults, (s) => statelessOf.get(s)), input.faults.some((f) => f.kind === 'kill' && f.skipped === undefined && statelessOf.has(f.service ?? '')) ? undefined : 'no kill of a stateless instance under load in this run')
+  }
+  const ran = new Set(workloads.filter((w) => w.status === 'ran' && w.requests > 0).map((w) => w.name))
+  const bounds = evaluateBounds(input.records, input.bounds ?? {}, deadlineMs, ran)
+  const allowInconclusive = input.allowInconclusive ?? false
+  const problems = [
+    ...input.invariants.filter((i) => i.status === 'violated' || i.status === 'error' || (i.status === 'inconclusive' && !allowInconclusive))
+      .map((i) => `${i.name}: ${i.status}${i.status === 'inconclusive' ? ' (nothing proven; --allow-inconclusive lets it pass)' : ''}`),
+    ...bounds.filter((b) => b.met === false).map((b) => `${b.name}: ${b.successRate} served, below the bound ≥ ${b.minPercent}% (${b.failed} failed of ${b.requests}, ${b.allowedFailures} allowed)`),
+    ...Object.entries(failover).filter(([, f]) => f.missing > 0).map(([name, f]) => `${failoverNames[name as keyof typeof failover]}: ${f.missing} never recovered`)
+  ]
   return {
     tool: 'nines chaos',
     startedAt: input.startedAt.toISOString(),
@@ -99,16 +136,22 @@ export function buildReport (input: ReportInput): ChaosReport {
     overall: rollup(load),
     idempotent: rollup(load.filter((r) => r.idempotent)),
     faults: [...input.faults],
-    failover: {
-      hotWarmTakeover: failoverStat(input.takeovers, hasKill('kill-hot') ? (input.takeovers.samples.length + input.takeovers.missing === 0 ? 'the sink\'s stats were not readable' : undefined) : 'no kill of the hot-warm hot in this run'),
-      hotWarmRoleChange: failoverStat(input.roleChanges, hasKill('kill-hot') ? undefined : 'no kill of the hot-warm hot in this run'),
-      kvLeaderElection: failoverStat(leaderElectionTimes(input.faults, kvLeader), hasKill('kill-leader') ? undefined : 'no kill of the kv-leader leader in this run'),
-      gatewayEjection: failoverStat(ejectionTimes(input.faults, (s) => statelessOf.get(s)), input.faults.some((f) => f.kind === 'kill' && f.skipped === undefined && statelessOf.has(f.service ?? '')) ? undefined : 'no kill of a stateless instance under load in this run')
-    },
+    failover,
     invariants: input.invariants,
-    ok: input.invariants.every((i) => i.status !== 'violated' && i.status !== 'error')
+    deadlineMs,
+    bounds,
+    allowInconclusive,
+    problems,
+    ok: problems.length === 0
   }
 }
+
+const failoverNames = {
+  hotWarmTakeover: 'hot-warm takeover',
+  hotWarmRoleChange: 'hot-warm role change',
+  kvLeaderElection: 'kv-leader election',
+  gatewayEjection: 'gateway ejection'
+} as const
 
 function workloadReport (workload: Workload, rate: number, present: boolean, records: readonly OpRecord[]): WorkloadReport {
   const base = { name: workload.name, service: workload.service, shape: workload.shape, idempotent: workload.idempotent, rate }

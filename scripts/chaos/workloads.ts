@@ -1,4 +1,6 @@
 import type { OpRecord } from './core/history.js'
+import { errorCode, kvLeaderOutcome, kvQuorumOutcome, type KvMethod } from './core/kv-contract.js'
+import { VersionBook, versionFromEtag } from './core/version-book.js'
 
 /** One request a workload wants sent, and what it means for the history. */
 export interface PlannedOp {
@@ -9,15 +11,26 @@ export interface PlannedOp {
   kind: OpRecord['kind']
   key?: string
   value?: string
+  /** The `If-Match` sent, and the value the workload knows that version holds. */
+  ifMatch?: string
+  ifValue?: string
 }
 
 /** How a response turned out, in the history's terms. */
 export interface Interpreted {
+  /** For the availability figures: the contract's answer (a 404 or 412 the store meant is `ok`). */
   outcome: 'ok' | 'fail'
   cause?: string
+  /** The error code of the JSON envelope, for the checks' outcome table. */
+  code?: string
   output?: string | null
   found?: boolean
+  version?: number
+  /** The id the feed acknowledged. */
+  ackId?: string
 }
+
+export type ResponseHeaders = Record<string, string | string[] | undefined>
 
 export type Shape = 'stateless' | 'pipeline' | 'leader' | 'quorum'
 
@@ -32,7 +45,7 @@ export interface Workload {
   /** Default arrival rate, requests per second. */
   rate: number
   next: (seq: number, random: () => number) => PlannedOp
-  interpret: (op: PlannedOp, status: number, body: string) => Interpreted
+  interpret: (op: PlannedOp, status: number, body: string, headers?: ResponseHeaders) => Interpreted
   /** Keys to read back once the load is over (register workloads). */
   keys?: () => string[]
 }
@@ -45,15 +58,45 @@ export function errorCause (status: number, body: string): string {
 }
 
 const okIf = (expected: (status: number) => boolean) => (_op: PlannedOp, status: number, body: string): Interpreted =>
-  expected(status) ? { outcome: 'ok' } : { outcome: 'fail', cause: errorCause(status, body) }
+  expected(status) ? { outcome: 'ok' } : failed(status, body)
+
+function failed (status: number, body: string): Interpreted {
+  const code = errorCode(body)
+  return { outcome: 'fail', cause: errorCause(status, body), ...(code !== undefined ? { code } : {}) }
+}
+
+/** The feed's 202 carries the id of the event it appended: the acknowledgement the pairs verify checks. */
+function interpretFeed (_op: PlannedOp, status: number, body: string): Interpreted {
+  if (status !== 202 && status !== 200 && status !== 201) return failed(status, body)
+  let id: unknown
+  try { id = (JSON.parse(body) as { id?: unknown }).id } catch {}
+  return typeof id === 'string' && id !== '' ? { outcome: 'ok', ackId: id } : { outcome: 'fail', cause: `http ${status} without an id` }
+}
+
+/** Mix of a register workload, as fractions of all its requests. */
+const mix = { read: 0.5, write: 0.4 }
 
 /**
- * A register over HTTP (`PUT/GET/DELETE <base>/keys/:key`, value = raw body). A 404 counts as
- * "not found" only when the service said so; the gateway's own 404 (no route) is a failure.
+ * A register over HTTP (`PUT/GET/DELETE <base>/keys/:key`, value = raw body). Values are unique
+ * per write. With `cas` (kv-leader), some writes and deletes carry an `If-Match` with a version
+ * learned from earlier answers (the newest, so it usually holds; an older one, so it usually does
+ * not; or `*`), and answers are read through the store's outcome table: a 404 or a 412 the
+ * service meant is a correct answer, anything else that is not a success is a failure.
  */
-function registerWorkload (name: string, service: string, shape: Shape, runId: string, keyCount: number, rate: number): Workload {
+function registerWorkload (name: string, service: string, shape: Shape, runId: string, keyCount: number, rate: number, cas: boolean): Workload {
   const keyOf = (i: number): string => `chaos-${runId}-${i}`
-  const isServiceNotFound = (status: number, body: string): boolean => status === 404 && !errorCause(status, body).includes('GW_ERR')
+  const book = new VersionBook()
+  const outcomeOf = cas ? kvLeaderOutcome : kvQuorumOutcome
+  const precondition = (key: string, random: () => number, deleting: boolean): Pick<PlannedOp, 'ifMatch' | 'ifValue'> => {
+    if (!cas) return {}
+    const r = random()
+    const newest = book.newest(key)
+    const older = book.older(key, random())
+    if (r < (deleting ? 0.3 : 0.25) && newest !== undefined) return { ifMatch: `"${newest.version}"`, ifValue: newest.value }
+    if (r < (deleting ? 0.4 : 0.3)) return { ifMatch: '*' }
+    if (r < (deleting ? 0.45 : 0.35) && older !== undefined) return { ifMatch: `"${older.version}"`, ifValue: older.value }
+    return {}
+  }
   return {
     name,
     service,
@@ -64,27 +107,54 @@ function registerWorkload (name: string, service: string, shape: Shape, runId: s
       const key = keyOf(Math.floor(random() * keyCount))
       const path = `/api/${service}/keys/${key}`
       const r = random()
-      if (r < 0.5) return { method: 'GET', path, kind: 'read', key }
-      if (r < 0.9) {
+      if (r < mix.read) return { method: 'GET', path, kind: 'read', key }
+      if (r < mix.read + mix.write) {
         const value = `${runId}-${seq}`
-        return { method: 'PUT', path, body: value, headers: { 'content-type': 'application/octet-stream' }, kind: 'write', key, value }
+        const pre = precondition(key, random, false)
+        return { method: 'PUT', path, body: value, headers: { 'content-type': 'application/octet-stream', ...(pre.ifMatch !== undefined ? { 'if-match': pre.ifMatch } : {}) }, kind: 'write', key, value, ...pre }
       }
-      return { method: 'DELETE', path, kind: 'delete', key }
+      const pre = precondition(key, random, true)
+      return { method: 'DELETE', path, ...(pre.ifMatch !== undefined ? { headers: { 'if-match': pre.ifMatch } } : {}), kind: 'delete', key, ...pre }
     },
-    interpret (op, status, body) {
-      if (op.kind === 'read') {
-        if (status === 200) return { outcome: 'ok', output: body }
-        if (isServiceNotFound(status, body)) return { outcome: 'ok', output: null }
-      } else if (op.kind === 'write') {
-        if (status === 200 || status === 201 || status === 204) return { outcome: 'ok' }
-      } else {
-        if (status === 200 || status === 204) return { outcome: 'ok', found: true }
-        if (isServiceNotFound(status, body)) return { outcome: 'ok', found: false }
+    interpret (op, status, body, headers = {}) {
+      const code = status >= 400 ? errorCode(body) : undefined
+      const outcome = outcomeOf(op.kind as KvMethod, status, code)
+      const withCode = code !== undefined ? { code } : {}
+      const key = op.key ?? ''
+      switch (outcome.kind) {
+        case 'read': {
+          const version = versionFromEtag(headers.etag)
+          if (outcome.found && version !== undefined) book.learnValue(key, version, body)
+          return { outcome: 'ok', output: outcome.found ? body : null, ...(version !== undefined ? { version } : {}), ...withCode }
+        }
+        case 'applied': {
+          const version = answeredVersion(body, headers)
+          if (version !== undefined && op.kind === 'write') book.learnValue(key, version, op.value ?? '')
+          if (version !== undefined && op.kind === 'delete') book.learnDeleted(key, version)
+          return { outcome: 'ok', ...(op.kind === 'delete' ? { found: true } : {}), ...(version !== undefined ? { version } : {}) }
+        }
+        case 'observed':
+          // a 412 only means something when a precondition was sent
+          if (outcome.what === 'precondition' && op.ifMatch === undefined) break
+          return { outcome: 'ok', ...(outcome.what === 'absent' ? { found: false } : {}), ...withCode }
+        default:
+          break
       }
-      return { outcome: 'fail', cause: errorCause(status, body) }
+      return failed(status, body)
     },
     keys: () => Array.from({ length: keyCount }, (_, i) => keyOf(i))
   }
+}
+
+/** The version a write or delete answer carries: JSON `{"version"}`, else `x-kv-version` / `etag`. */
+function answeredVersion (body: string, headers: ResponseHeaders): number | undefined {
+  try {
+    const v = (JSON.parse(body) as { version?: unknown }).version
+    if (typeof v === 'number' && Number.isSafeInteger(v)) return v
+  } catch {}
+  const header = headers['x-kv-version']
+  const n = Number(Array.isArray(header) ? header[0] : header)
+  return Number.isSafeInteger(n) && n > 0 ? n : versionFromEtag(headers.etag)
 }
 
 /** The chaos run's mixed load, one workload per service of the contract. */
@@ -108,10 +178,10 @@ export function chaosWorkloads (runId: string, keyCount = 16): Workload[] {
       idempotent: false,
       rate: 50,
       next: (seq) => ({ method: 'POST', path: '/api/feed/events', body: JSON.stringify({ account: `chaos-${runId}-${seq % 8}`, amount: 1 + (seq % 7) }), headers: { 'content-type': 'application/json' }, kind: 'request' }),
-      interpret: okIf((s) => s === 202 || s === 200 || s === 201)
+      interpret: interpretFeed
     },
-    registerWorkload('kv-leader', 'kv-leader', 'leader', runId, keyCount, 40),
-    registerWorkload('kv-quorum', 'kv-quorum', 'quorum', runId, keyCount, 40)
+    registerWorkload('kv-leader', 'kv-leader', 'leader', runId, keyCount, 40, true),
+    registerWorkload('kv-quorum', 'kv-quorum', 'quorum', runId, keyCount, 40, false)
   ]
 }
 

@@ -68,18 +68,25 @@ export async function roles (gatewayUrl: string, service: string): Promise<Recor
   return Object.fromEntries((registry.services[service] ?? []).map((i: { id: string, role: string }) => [i.id, i.role]))
 }
 
-/** Posts events with a few concurrent senders until stopped; counts the accepted ones. */
-export function pump (gatewayUrl: string, { concurrency = 3, accounts = 5, pauseMs = 5 } = {}): { stop: () => Promise<number> } {
+/**
+ * Posts events with a few concurrent senders until stopped; counts the accepted ones and keeps
+ * every failure (a non-202 answer or a request error) so a test can assert there was none.
+ */
+export function pump (gatewayUrl: string, { concurrency = 3, accounts = 5, pauseMs = 5 } = {}): { stop: () => Promise<number>, failures: () => string[] } {
   const state = { running: true }
   let accepted = 0
   let n = 0
+  const failures: string[] = []
   const sender = async (): Promise<void> => {
     while (state.running) {
       const i = n++
       try {
         const r = await postEvent(gatewayUrl, { account: `acct-${i % accounts}`, amount: (i % 7) - 2 })
         if (r.status === 202) accepted++
-      } catch {}
+        else failures.push(`http ${r.status} ${JSON.stringify(r.body).slice(0, 200)}`)
+      } catch (err) {
+        failures.push(`${(err as Error).name}: ${(err as Error).message}`)
+      }
       await new Promise((resolve) => setTimeout(resolve, pauseMs))
     }
   }
@@ -89,6 +96,33 @@ export function pump (gatewayUrl: string, { concurrency = 3, accounts = 5, pause
       state.running = false
       await Promise.all(senders)
       return accepted
-    }
+    },
+    failures: () => [...failures]
   }
+}
+
+/**
+ * Samples a counter every `everyMs` until `untilMs` (Date.now) and returns the samples; a sample
+ * that fails to read is an error the caller sees, not a gap.
+ */
+export async function sampleCounter (read: () => Promise<number>, untilMs: number, everyMs = 25): Promise<Array<[number, number]>> {
+  const samples: Array<[number, number]> = []
+  while (Date.now() < untilMs) {
+    samples.push([Date.now(), await read()])
+    await new Promise((resolve) => setTimeout(resolve, everyMs))
+  }
+  return samples
+}
+
+/** The longest time the counter stood still between `fromMs` and `toMs` (ms), from samples in time order. */
+export function longestStall (samples: ReadonlyArray<readonly [number, number]>, fromMs: number, toMs: number): number {
+  const window = samples.filter(([t]) => t >= fromMs && t <= toMs)
+  let longest = 0
+  let since = window[0]?.[0] ?? fromMs
+  for (let i = 1; i < window.length; i++) {
+    const [t, n] = window[i]!
+    if (n > window[i - 1]![1]) since = t
+    longest = Math.max(longest, t - since)
+  }
+  return longest
 }

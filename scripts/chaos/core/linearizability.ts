@@ -1,257 +1,175 @@
+import { sweep, type SearchOp } from './jit-sweep.js'
+import { describeOp, type RegisterOp, type RegisterState } from './register.js'
+import { ABSENT, TokenClasses, UNNAMED } from './token-classes.js'
+import { prepareKey } from './unknown-outcomes.js'
+
+export type { Precondition, RegisterOp, RegisterState } from './register.js'
+
 /**
- * Linearizability of a key-value history, checked per key over a register model. Pure.
+ * Linearizability of a key-value history, checked per key over a compare-and-set register
+ * (`register.ts`). Pure. Written from the papers, no package:
  *
- * Written from the papers: Wing & Gong, "Testing and verifying concurrent objects" (1993), a
- * depth-first search for a total order of the operations that respects real time (an operation
- * that completed before another was invoked comes first) and the sequential model; with Lowe's
- * improvement ("Testing for linearizability", 2017): memoise each (set of linearized operations,
- * model state) already explored, so equivalent orders are not searched twice. Because a
- * key-value store is a set of independent registers, a history is linearizable iff each key's
- * sub-history is (Herlihy & Wing's locality, the "P-compositionality" of Horn & Kroening), so
- * keys are checked one at a time, which keeps each search small.
+ * - Locality (Herlihy & Wing; the "P-compositionality" of Horn & Kroening): a key-value store is a
+ *   set of independent registers, so a history is linearizable iff each key's sub-history is.
+ *   Keys are checked one at a time.
+ * - Just-in-time linearization (Lowe, "Testing for linearizability", 2017), on top of Wing & Gong's
+ *   search: the key's calls and returns are swept in time order, keeping the set of
+ *   *configurations* the history so far allows — (model state, which open operations are already
+ *   linearized, which unknown-outcome operations were used). At a return, every configuration
+ *   must linearize that operation, possibly after some other open ones; a depth-first search with
+ *   a memo of visited configurations (Lowe's memoisation of linearized set + state) finds every
+ *   way. No configuration left: no order explains the history, and the operation that returned is
+ *   the one reported. At a quiescent point (nothing open) a configuration is just a state and the
+ *   unknown operations used, so the sweep cuts the history there and carries the *set* of possible
+ *   states across the cut (never one state: an unknown write may or may not have landed); work
+ *   and memory depend on the longest busy stretch, not on the length of the run.
+ * - Unknown outcomes (`unknown-outcomes.ts` narrows and prunes them first): an unknown write or
+ *   delete that nothing required stays an *optional* operation, usable at any time after it was
+ *   sent, at most once, or never. Optional operations with the same effect and precondition are
+ *   interchangeable once sent, so a configuration keeps only how many of each kind it used; and an
+ *   optional operation is only ever applied right before an operation it makes possible (the
+ *   argument is in `prepareKey`), the weakest applicable one first (a stronger one can do
+ *   anything a weaker one can).
+ * - Abstraction: values no read returned and no If-Match named are indistinguishable to every
+ *   operation of the history, so they are one model state ("some value nobody read").
+ * - Exact reductions of the search (`jit-sweep.ts` gives each argument): reads, 404s and 412s are
+ *   linearized as soon as the state fits them; of interchangeable open operations only the one
+ *   that returns first is tried; a configuration in which an open read's value can never come
+ *   back (its only writer was overwritten) is dropped at once.
  *
- * An operation whose outcome is unknown (timed out, connection lost, 5xx) may have taken effect
- * at any moment after its invocation, or never: it gets no completion time (it never precedes
- * anything) and no output constraint. Linearizing it after everything else is the same as it
- * never having happened, so "never applied" is covered too. A read with an unknown outcome
- * constrains nothing and is dropped.
+ * A key the search cannot decide within its step budget is `inconclusive`: never a pass.
  */
 
-/** A register's state: the value, or null when the key does not exist. */
-export type RegisterState = string | null
-
-interface OpBase {
-  /** Unique within the history. */
-  id: number
-  key: string
-  /** Monotonic time the request was sent. */
-  invoke: number
-  /** Monotonic time the response arrived; undefined when the outcome is unknown. */
-  complete?: number | undefined
-}
-
-export type RegisterOp =
-  | OpBase & { kind: 'write', value: string }
-  /** `found`: the store said the key existed (true) or not (false); undefined when not known. */
-  | OpBase & { kind: 'delete', found?: boolean | undefined }
-  /** `output`: the value read, or null for "not found". */
-  | OpBase & { kind: 'read', output: RegisterState }
-
-/** The sequential specification: can `op` happen in `state`, and what state follows. */
-export function step (state: RegisterState, op: RegisterOp): { ok: boolean, next: RegisterState } {
-  switch (op.kind) {
-    case 'write': return { ok: true, next: op.value }
-    case 'delete': return { ok: op.found === undefined || op.found === (state !== null), next: null }
-    case 'read': return { ok: op.output === state, next: state }
-  }
-}
-
 export type KeyVerdict =
+  | { key: string, ops: number, result: 'linearizable' }
   /**
-   * `relaxedDeletes`: the strict search ran out of steps and this verdict ignores what deletes
-   * said about the key's existence (a weaker check, never a false alarm).
+   * `stuck`: the operation no order of what came before can include (the one returning then, or
+   * an open one whose value no order can bring back).
+   * `possibleBefore`: the states the key could be in just before (for the report).
    */
-  | { key: string, ops: number, result: 'linearizable', relaxedDeletes?: boolean }
-  /** `stuck`: the operation no order could place, at the deepest point the search reached. */
-  | { key: string, ops: number, result: 'violation', stuck: RegisterOp, linearizedBefore: number }
-  /** The search gave up after `maxSteps`: neither proved nor refuted. */
-  | { key: string, ops: number, result: 'inconclusive', steps: number }
+  | { key: string, ops: number, result: 'violation', stuck: RegisterOp, possibleBefore: string[], decided: number }
+  /** The search gave up after `maxSteps`: neither proved nor refuted, which fails the run. */
+  | { key: string, ops: number, result: 'inconclusive', steps: number, at: number }
 
 export interface CheckOptions {
-  /** Search steps allowed per key and pass before the verdict is `inconclusive` (about 1 s). @default 5_000_000 */
+  /** Search steps allowed per key before the verdict is `inconclusive`. @default 10_000_000 (tens of seconds of CPU) */
   maxSteps?: number
   /** The state every key starts in. @default null (absent) */
   initial?: RegisterState
 }
 
-interface Entry {
-  op: RegisterOp
-  index: number
-  call: boolean
-  /** The call's return entry. */
-  match: Entry | undefined
-  prev: Entry | undefined
-  next: Entry | undefined
-}
-
-/**
- * Checks one key's sub-history (every op must have that key). When the search runs out of steps,
- * it runs again without the `found` answers of deletes: then writes of unknown outcome that no
- * read saw can be dropped, which usually makes the search small. A violation found that way is a
- * violation of the strict model too; a pass is reported as `relaxedDeletes`.
- */
 export function checkKey (key: string, history: readonly RegisterOp[], opts: CheckOptions = {}): KeyVerdict {
-  const strict = search(key, history, opts)
-  if (strict.result !== 'inconclusive' || !history.some((op) => op.kind === 'delete' && op.found !== undefined)) return strict
-  const relaxed = search(key, history.map((op) => op.kind === 'delete' ? { ...op, found: undefined } : op), opts)
-  if (relaxed.result === 'linearizable') return { ...relaxed, relaxedDeletes: true }
-  return relaxed.result === 'violation' ? relaxed : strict
+  const { required, optional } = prepareKey(history)
+
+  // name the values that some operation can tell apart; every other value is UNNAMED
+  const ids = new Map<string, number>()
+  const name = (v: string): void => { if (!ids.has(v)) ids.set(v, ids.size + 2) }
+  for (const op of [...required, ...optional]) {
+    if (op.kind === 'read' && op.output !== null) name(op.output)
+    if (op.ifMatch !== undefined && op.ifMatch !== 'any') name(op.ifMatch.value)
+  }
+  const idOf = (v: RegisterState): number => v === null ? ABSENT : ids.get(v) ?? UNNAMED
+  const label = (s: number): string => s === ABSENT ? 'absent' : s === UNNAMED ? 'a value nobody read' : JSON.stringify([...ids].find(([, id]) => id === s)?.[0])
+
+  const shapes = new Map<string, number>()
+  const ops: SearchOp[] = required.map((op) => {
+    const { shape, ...c } = compile(op, idOf)
+    if (!shapes.has(shape)) shapes.set(shape, shapes.size)
+    const needs = op.kind === 'read'
+      ? (op.output === null ? -1 : idOf(op.output))
+      : op.preconditionFailed !== true && !(op.kind === 'delete' && op.found === false) && op.ifMatch !== undefined && op.ifMatch !== 'any' ? idOf(op.ifMatch.value) : -1
+    return { ...c, sig: shapes.get(shape)!, needs, invoke: op.invoke, complete: op.complete! }
+  })
+  // the one operation that can make the key hold each named value
+  const writerOf = new Map<number, number | 'none'>()
+  for (const id of ids.values()) writerOf.set(id, 'none')
+  const ambiguous = new Set<number>()
+  ops.forEach((c, i) => {
+    if (c.effect < 2) return
+    if (writerOf.get(c.effect) === 'none') writerOf.set(c.effect, i)
+    else ambiguous.add(c.effect)
+  })
+  for (const op of optional) if (op.kind === 'write' && ids.has(op.value)) ambiguous.add(idOf(op.value))
+  for (const id of ambiguous) writerOf.delete(id)
+
+  const tokens = new TokenClasses()
+  const result = sweep({
+    ops,
+    optional: optional.map((op) => ({ invoke: op.invoke, cls: tokens.classFor(op.kind === 'write' ? idOf(op.value) : ABSENT, op.ifMatch === undefined ? 'none' : op.ifMatch === 'any' ? 'any' : idOf(op.ifMatch.value)) })),
+    tokens,
+    writerOf,
+    initial: idOf(opts.initial ?? null),
+    maxSteps: opts.maxSteps ?? 10_000_000
+  })
+  if (result.result === 'linearizable') return { key, ops: history.length, result: 'linearizable' }
+  if (result.result === 'inconclusive') return { key, ops: history.length, result: 'inconclusive', steps: opts.maxSteps ?? 10_000_000, at: result.at }
+  return { key, ops: history.length, result: 'violation', stuck: required[result.stuck]!, possibleBefore: result.possibleBefore.map(label), decided: result.decided }
 }
 
-function search (key: string, history: readonly RegisterOp[], opts: CheckOptions): KeyVerdict {
-  const maxSteps = opts.maxSteps ?? 5_000_000
-  const ops = narrowUnknown(history.filter((op) => !(op.kind === 'read' && op.complete === undefined)))
-  const head = buildList(ops)
-  const n = ops.length
-  const linearized = new Uint32Array(Math.ceil(n / 32))
-  const seen = new Set<string>()
-  const stack: Array<{ entry: Entry, state: RegisterState }> = []
-  let state: RegisterState = opts.initial ?? null
-  let entry = head.next
-  let steps = 0
-  let deepest = -1
-  let stuck: RegisterOp | undefined
-
-  while (head.next !== undefined) {
-    if (++steps > maxSteps) return { key, ops: n, result: 'inconclusive', steps: maxSteps }
-    if (entry === undefined) throw new Error('linearizability: ran off the end of the history (a return before its call?)')
-    if (entry.call) {
-      const { ok, next } = step(state, entry.op)
-      if (ok) {
-        setBit(linearized, entry.index)
-        const memo = `${bitsKey(linearized)}|${next === null ? '\u0000' : 's' + next}`
-        if (!seen.has(memo)) {
-          seen.add(memo)
-          stack.push({ entry, state })
-          state = next
-          lift(entry)
-          entry = head.next
-          continue
-        }
-        clearBit(linearized, entry.index)
-      }
-      entry = entry.next
-    } else {
-      // a return whose call is not linearized yet: every order so far is wrong, backtrack
-      if (stack.length > deepest) {
-        deepest = stack.length
-        stuck = entry.op
-      }
-      const top = stack.pop()
-      if (top === undefined) return { key, ops: n, result: 'violation', stuck: stuck ?? entry.op, linearizedBefore: Math.max(0, deepest) }
-      unlift(top.entry)
-      clearBit(linearized, top.entry.index)
-      state = top.state
-      entry = top.entry.next
-    }
+/** An answered operation as a test on model states and an effect; `shape` is the same for interchangeable ones. */
+function compile (op: RegisterOp, idOf: (v: RegisterState) => number): { test: (s: number) => boolean, effect: number, shape: string } {
+  const preKey = op.ifMatch === undefined ? '' : op.ifMatch === 'any' ? '*' : String(idOf(op.ifMatch.value))
+  const preId = op.ifMatch === undefined || op.ifMatch === 'any' ? -1 : idOf(op.ifMatch.value)
+  const pre = op.ifMatch === undefined ? () => true : op.ifMatch === 'any' ? (s: number) => s !== ABSENT : (s: number) => s === preId
+  // a narrowed unknown write has a completion but no answer: only its precondition counts
+  const answered = op.kind === 'read' || op.preconditionFailed === true || (op.kind === 'write' ? op.created !== undefined : op.found !== undefined)
+  if (op.kind === 'read') {
+    const want = idOf(op.output)
+    return { test: (s) => s === want, effect: -1, shape: `r${want}` }
   }
-  return { key, ops: n, result: 'linearizable' }
+  if (op.preconditionFailed === true) {
+    // 412 without an If-Match is an answer no state explains
+    return { test: op.ifMatch === undefined ? () => false : (s) => !pre(s), effect: -1, shape: `412${preKey}` }
+  }
+  if (op.kind === 'delete') {
+    if (answered && op.found === false) return { test: (s) => s === ABSENT, effect: -1, shape: 'd404' }
+    if (answered && op.found === true) return { test: (s) => s !== ABSENT && pre(s), effect: ABSENT, shape: `d+${preKey}` }
+    return { test: pre, effect: ABSENT, shape: `d${preKey}` }
+  }
+  const effect = idOf(op.value)
+  if (answered && op.created === true) return { test: (s) => s === ABSENT && pre(s), effect, shape: `w${effect}+${preKey}` }
+  if (answered && op.created === false) return { test: (s) => s !== ABSENT && pre(s), effect, shape: `w${effect}-${preKey}` }
+  return { test: pre, effect, shape: `w${effect}${preKey}` }
 }
 
 export interface HistoryVerdict {
+  /** False on any violation and on any key not decided. */
   ok: boolean
   keys: number
   ops: number
   violations: Array<Extract<KeyVerdict, { result: 'violation' }>>
   inconclusive: Array<Extract<KeyVerdict, { result: 'inconclusive' }>>
-  /** Keys that passed only the relaxed check (deletes' answers ignored). */
-  relaxed: number
 }
 
-/** Checks a whole history key by key. `ok` is false on any violation; inconclusive keys are listed apart. */
-export function checkHistory (history: readonly RegisterOp[], opts: CheckOptions = {}): HistoryVerdict {
-  const byKey = new Map<string, RegisterOp[]>()
+/** Groups a history by key, in order of first appearance. */
+export function byKey (history: readonly RegisterOp[]): Map<string, RegisterOp[]> {
+  const keys = new Map<string, RegisterOp[]>()
   for (const op of history) {
-    const list = byKey.get(op.key) ?? []
+    const list = keys.get(op.key) ?? []
     list.push(op)
-    byKey.set(op.key, list)
+    keys.set(op.key, list)
   }
-  const verdict: HistoryVerdict = { ok: true, keys: byKey.size, ops: history.length, violations: [], inconclusive: [], relaxed: 0 }
-  for (const [key, ops] of byKey) {
+  return keys
+}
+
+/** Checks a whole history key by key. */
+export function checkHistory (history: readonly RegisterOp[], opts: CheckOptions = {}): HistoryVerdict {
+  const keys = byKey(history)
+  const verdict: HistoryVerdict = { ok: true, keys: keys.size, ops: history.length, violations: [], inconclusive: [] }
+  for (const [key, ops] of keys) {
     const v = checkKey(key, ops, opts)
     if (v.result === 'violation') verdict.violations.push(v)
     if (v.result === 'inconclusive') verdict.inconclusive.push(v)
-    if (v.result === 'linearizable' && v.relaxedDeletes === true) verdict.relaxed++
   }
-  verdict.ok = verdict.violations.length === 0
+  verdict.ok = verdict.violations.length === 0 && verdict.inconclusive.length === 0
   return verdict
 }
 
 /** A one-line account of a violation, for reports. */
 export function describeViolation (v: Extract<KeyVerdict, { result: 'violation' }>): string {
-  const op = v.stuck
-  const what = op.kind === 'write'
-    ? `write ${JSON.stringify(op.value)}`
-    : op.kind === 'delete' ? `delete (found: ${String(op.found)})` : `read → ${op.output === null ? 'not found' : JSON.stringify(op.output)}`
-  const span = `[${op.invoke.toFixed(1)} ms … ${op.complete === undefined ? '?' : op.complete.toFixed(1) + ' ms'}]`
-  return `key ${JSON.stringify(v.key)}: ${what} ${span} fits no order of the ${v.ops} operations (deepest consistent prefix: ${v.linearizedBefore})`
+  return `key ${JSON.stringify(v.key)}: ${describeOp(v.stuck)} fits no order of the operations before it (the key could only be ${v.possibleBefore.join(' or ')}; ${v.decided} returns explained before it)`
 }
 
-/**
- * Narrows operations of unknown outcome, which keeps the search small when a fault leaves many
- * requests timed out (each one pending "until the end" otherwise doubles the orders to try).
- * Values are unique per write, which makes two sound steps possible:
- * - a write whose value some read returned must take effect before that read completes, so its
- *   completion becomes the earliest such read's completion;
- * - an operation nothing observed is dropped: it could always be placed last, and removing it
- *   from a valid order leaves a valid order. A write whose value no read returned only matters to
- *   a delete that must find the key (`found: true`), so it is kept when such a delete completed
- *   after the write was sent; a delete only matters to what observes an absent key (a read of
- *   null, a delete with `found: false`), so it is kept when one of those completed after it was sent.
- */
-export function narrowUnknown (ops: readonly RegisterOp[]): RegisterOp[] {
-  const firstReadOf = new Map<string, number>()
-  let lastFoundDelete = -Infinity
-  let lastAbsentSeen = -Infinity
-  for (const op of ops) {
-    if (op.complete === undefined) continue
-    if (op.kind === 'read' && op.output !== null) firstReadOf.set(op.output, Math.min(firstReadOf.get(op.output) ?? Infinity, op.complete))
-    if (op.kind === 'delete' && op.found === true) lastFoundDelete = Math.max(lastFoundDelete, op.complete)
-    if ((op.kind === 'read' && op.output === null) || (op.kind === 'delete' && op.found === false)) lastAbsentSeen = Math.max(lastAbsentSeen, op.complete)
-  }
-  const out: RegisterOp[] = []
-  for (const op of ops) {
-    if (op.complete !== undefined || op.kind === 'read') {
-      out.push(op)
-    } else if (op.kind === 'write') {
-      const seen = firstReadOf.get(op.value)
-      // a read that completed before the write was sent is a violation the search will report
-      if (seen !== undefined && seen >= op.invoke) out.push({ ...op, complete: seen })
-      else if (seen !== undefined || lastFoundDelete > op.invoke) out.push(op)
-    } else if (lastAbsentSeen > op.invoke) {
-      out.push(op)
-    }
-  }
-  return out
+export function describeInconclusive (v: Extract<KeyVerdict, { result: 'inconclusive' }>): string {
+  return `key ${JSON.stringify(v.key)}: not decided within ${v.steps} search steps (stopped at ${v.at.toFixed(1)} ms of ${v.ops} operations)`
 }
-
-function buildList (ops: readonly RegisterOp[]): Entry {
-  const events: Array<{ time: number, entry: Entry }> = []
-  ops.forEach((op, index) => {
-    const call: Entry = { op, index, call: true, match: undefined, prev: undefined, next: undefined }
-    const ret: Entry = { op, index, call: false, match: undefined, prev: undefined, next: undefined }
-    call.match = ret
-    events.push({ time: op.invoke, entry: call }, { time: op.complete ?? Infinity, entry: ret })
-  })
-  // at equal times calls sort before returns: the two operations count as concurrent, the more
-  // permissive reading, so a tie on the clock never manufactures a violation
-  events.sort((a, b) => a.time - b.time || Number(b.entry.call) - Number(a.entry.call))
-  const head: Entry = { op: ops[0]!, index: -1, call: false, match: undefined, prev: undefined, next: undefined }
-  let prev = head
-  for (const { entry } of events) {
-    prev.next = entry
-    entry.prev = prev
-    prev = entry
-  }
-  return head
-}
-
-function lift (call: Entry): void {
-  call.prev!.next = call.next
-  if (call.next !== undefined) call.next.prev = call.prev
-  const ret = call.match!
-  ret.prev!.next = ret.next
-  if (ret.next !== undefined) ret.next.prev = ret.prev
-}
-
-function unlift (call: Entry): void {
-  const ret = call.match!
-  ret.prev!.next = ret
-  if (ret.next !== undefined) ret.next.prev = ret
-  call.prev!.next = call
-  if (call.next !== undefined) call.next.prev = call
-}
-
-function setBit (bits: Uint32Array, i: number): void { bits[i >>> 5]! |= 1 << (i & 31) }
-function clearBit (bits: Uint32Array, i: number): void { bits[i >>> 5]! &= ~(1 << (i & 31)) }
-function bitsKey (bits: Uint32Array): string { return Array.prototype.join.call(bits, ',') }

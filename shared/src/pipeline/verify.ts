@@ -21,12 +21,38 @@ export interface PairReport {
   duplicatesStored: number
   duplicatesDropped: number
   staleEpochRejected: number
+  /** Acknowledged ids checked (0 when verify was not given the feed's acknowledgements). */
+  acked: number
+  /** Acknowledged ids with no output stored for this pair (whether or not the feed still has them). */
+  ackedMissing: number
   ok: boolean
   /** A few missing or wrong input ids, for a look. */
   examples: string[]
 }
 
-export interface VerifyReport { ok: boolean, pairs: PairReport[] }
+export interface VerifyReport {
+  ok: boolean
+  pairs: PairReport[]
+  /**
+   * Ids the feed acknowledged to clients (202 `{id}`) that are no longer in its stream: events
+   * lost after they were accepted. Always 0 without acknowledgements to check against.
+   */
+  ackedNotInFeed: number
+  /** A few of them. */
+  lostExamples: string[]
+}
+
+export interface VerifyOptions {
+  pairs?: readonly PairName[]
+  chunk?: number
+  /**
+   * The ids the feed acknowledged to its clients. Without them verify can only compare the sink
+   * with what the stream holds today, so an acknowledged event that vanished from the stream
+   * (and never reached the ledgers) goes unnoticed; with them each must still be in the stream and
+   * have exactly one output per pair.
+   */
+  acked?: Iterable<string>
+}
 
 /** Pure: the expected outputs of a feed chunk, carrying balances from chunk to chunk. */
 export function expectFingerprints (entries: ReadonlyArray<[string, string[]]>, balances: Map<string, bigint>): Array<{ id: string, account: string, fingerprint: string }> {
@@ -43,11 +69,14 @@ export function expectFingerprints (entries: ReadonlyArray<[string, string[]]>, 
 
 /**
  * Compares the feed with what the sink stored, pair by pair: every input must have exactly one
- * output, with the balance the feed implies, and the sink must have seen no conflict.
+ * output, with the balance the feed implies, and the sink must have seen no conflict. Given the
+ * feed's acknowledgements, also every acknowledged id: still in the feed, one output per pair.
  */
-export async function verifyPairs (redis: Redis, prefix: string, { pairs = pairNames, chunk = 5_000 }: { pairs?: readonly PairName[], chunk?: number } = {}): Promise<VerifyReport> {
+export async function verifyPairs (redis: Redis, prefix: string, { pairs = pairNames, chunk = 5_000, acked }: VerifyOptions = {}): Promise<VerifyReport> {
   const keys = pipelineKeys(prefix)
   const reports: PairReport[] = []
+  const ackedIds = [...new Set(acked ?? [])]
+  const inFeed = new Set<string>()
   for (const pair of pairs) {
     const k = keys.pair(pair)
     const balances = new Map<string, bigint>()
@@ -61,6 +90,7 @@ export async function verifyPairs (redis: Redis, prefix: string, { pairs = pairN
       const entries = await redis.xrange(keys.feed, start, '+', 'COUNT', chunk) as Array<[string, string[]]>
       if (entries.length === 0) break
       const expected = expectFingerprints(entries, balances)
+      if (ackedIds.length > 0) for (const [id] of entries) inFeed.add(id)
       const stored = await redis.hmget(k.outputs, ...expected.map((e) => e.id))
       expected.forEach((e, i) => {
         const raw = stored[i]
@@ -91,6 +121,17 @@ export async function verifyPairs (redis: Redis, prefix: string, { pairs = pairN
     const conflicts = Number(stats.conflicts ?? 0)
     const duplicatesStored = Math.max(0, listed - present)
     const extra = outputs - present
+    // every acknowledged id needs its output, in the stream or not (one per id: the hash holds one)
+    let ackedMissing = 0
+    for (let i = 0; i < ackedIds.length; i += chunk) {
+      const ids = ackedIds.slice(i, i + chunk)
+      const stored = await redis.hmget(k.outputs, ...ids)
+      stored.forEach((raw, j) => {
+        if (raw !== null && raw !== undefined) return
+        ackedMissing++
+        if (examples.length < 10 && !examples.includes(`missing ${ids[j]!}`)) examples.push(`acknowledged, no output: ${ids[j]!}`)
+      })
+    }
     reports.push({
       pair,
       inputs,
@@ -102,15 +143,18 @@ export async function verifyPairs (redis: Redis, prefix: string, { pairs = pairN
       duplicatesStored,
       duplicatesDropped: Number(stats.duplicatesDropped ?? 0),
       staleEpochRejected: Number(stats.staleEpochRejected ?? 0),
-      ok: missing === 0 && wrong === 0 && extra === 0 && conflicts === 0 && duplicatesStored === 0,
+      acked: ackedIds.length,
+      ackedMissing,
+      ok: missing === 0 && wrong === 0 && extra === 0 && conflicts === 0 && duplicatesStored === 0 && ackedMissing === 0,
       examples
     })
   }
-  return { ok: reports.every((r) => r.ok), pairs: reports }
+  const lost = ackedIds.filter((id) => !inFeed.has(id))
+  return { ok: reports.every((r) => r.ok) && lost.length === 0, pairs: reports, ackedNotInFeed: lost.length, lostExamples: lost.slice(0, 10) }
 }
 
 /** Runs verify until it passes or `waitMs` ran out (outputs may still be in flight after a run). */
-export async function verifyPairsEventually (redis: Redis, prefix: string, waitMs: number, opts: { pairs?: readonly PairName[] } = {}): Promise<VerifyReport> {
+export async function verifyPairsEventually (redis: Redis, prefix: string, waitMs: number, opts: VerifyOptions = {}): Promise<VerifyReport> {
   const deadline = Date.now() + waitMs
   for (;;) {
     const report = await verifyPairs(redis, prefix, opts)

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { ejectionTimes, failuresByCause, leaderElectionTimes, longestFailureWindow, percentile, type FaultEvent } from '../../../scripts/chaos/core/analysis.js'
-import { registerOps, type OpRecord } from '../../../scripts/chaos/core/history.js'
+import type { OpRecord } from '../../../scripts/chaos/core/history.js'
 
 let seq = 0
 function op (intended: number, outcome: 'ok' | 'fail', extra: Partial<OpRecord> = {}): OpRecord {
@@ -44,23 +44,5 @@ describe('history analysis', () => {
     ]
     const records = [op(1_100, 'fail', { complete: 1_300 }), op(1_200, 'fail', { complete: 1_250 }), op(5_500, 'ok')]
     expect(ejectionTimes(faults, (s) => s === 'echo' ? records : undefined)).toEqual({ samples: [300, 0], missing: 0 })
-  })
-
-  it('turns key-value records into register operations, failed writes as unknown outcome', () => {
-    const base = { workload: 'kv-leader', idempotent: false, intended: 0, invoke: 0, complete: 5, phase: 'load' as const }
-    const ops = registerOps([
-      { ...base, seq: 1, kind: 'write', key: 'k', value: 'a', outcome: 'ok' },
-      { ...base, seq: 2, kind: 'write', key: 'k', value: 'b', outcome: 'fail', cause: 'timeout' },
-      { ...base, seq: 3, kind: 'read', key: 'k', output: 'a', outcome: 'ok' },
-      { ...base, seq: 4, kind: 'read', key: 'k', outcome: 'fail' },
-      { ...base, seq: 5, kind: 'delete', key: 'k', found: true, outcome: 'ok' },
-      { ...base, seq: 6, kind: 'write', key: 'k', value: 'c', outcome: 'fail', invoke: undefined }
-    ])
-    expect(ops).toEqual([
-      { id: 1, key: 'k', invoke: 0, complete: 5, kind: 'write', value: 'a' },
-      { id: 2, key: 'k', invoke: 0, complete: undefined, kind: 'write', value: 'b' },
-      { id: 3, key: 'k', invoke: 0, complete: 5, kind: 'read', output: 'a' },
-      { id: 5, key: 'k', invoke: 0, complete: 5, kind: 'delete', found: true }
-    ])
   })
 })

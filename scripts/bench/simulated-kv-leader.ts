@@ -1,0 +1,198 @@
+import type { OpRecord } from '../chaos/core/history.js'
+import { seededRandom } from '../chaos/core/schedule.js'
+import { chaosWorkloads, type PlannedOp } from '../chaos/workloads.js'
+
+/**
+ * A chaos history of kv-leader without a cluster, for timing the linearizability checker: the
+ * chaos run's own kv-leader workload (open loop, compare-and-set on learned versions) against a
+ * simulated *correct* store (one register per key, a version per write, answers per the outcome
+ * contract), with leader freezes. Pure given the seed.
+ *
+ * Freezes are the pessimistic kind for the checker: nothing fails over while the leader is
+ * frozen, so every request sent during a freeze waits; the gateway gives up on it after
+ * `tryTimeoutMs` (504 GW_ERR_UPSTREAM_TIMEOUT: outcome unknown) and the frozen leader, once thawed,
+ * still applies each such write with probability `applyAfterThaw`, in arrival order (its log
+ * order). That leaves many writes of unknown outcome, of which later reads see a few, and bursts of
+ * requests all answered at the thaw, overlapping one another.
+ */
+export interface SimulationOptions {
+  seed: number
+  durationMs: number
+  /** kv-leader requests per second. */
+  rate: number
+  keys: number
+  /** Leader freezes: one every `everyMs` on average (0.5–1.5 ×), each `minMs`–`maxMs` long; none when undefined. */
+  freezes?: { everyMs: number, minMs: number, maxMs: number }
+  /** @default 2_000 */
+  tryTimeoutMs?: number
+  /** @default 0.5 */
+  applyAfterThaw?: number
+}
+
+interface Pending { op: PlannedOp, seq: number, intended: number, invoke: number, answerAt: number, status?: number, body?: string, headers?: Record<string, string> }
+
+type Event = { at: number, order: number } & ({ kind: 'apply', p: Pending } | { kind: 'answer', p: Pending })
+
+const env = (error: string): string => JSON.stringify({ error, message: error })
+
+export function simulateKvLeader (opts: SimulationOptions): OpRecord[] {
+  const random = seededRandom(opts.seed)
+  const workload = chaosWorkloads(`sim${opts.seed}`, opts.keys).find((w) => w.name === 'kv-leader')!
+  const tryTimeoutMs = opts.tryTimeoutMs ?? 2_000
+  const applyAfterThaw = opts.applyAfterThaw ?? 0.5
+  const freezes: Array<[number, number]> = []
+  if (opts.freezes !== undefined) {
+    const f = opts.freezes
+    for (let at = 3_000 + random() * f.everyMs; at < opts.durationMs - 8_000; at += f.everyMs * (0.5 + random())) {
+      const end = at + f.minMs + random() * (f.maxMs - f.minMs)
+      freezes.push([at, end])
+      at = end
+    }
+  }
+  const thawAfter = (t: number): number | undefined => freezes.find(([a, b]) => t >= a && t < b)?.[1]
+  const queue = new MinHeap<Event>((a, b) => a.at - b.at || a.order - b.order)
+  let order = 0
+  const store = new Map<string, { value: string, version: number }>()
+  let index = 0
+  const records: OpRecord[] = []
+  const total = Math.floor(opts.rate * opts.durationMs / 1_000)
+  let nextArrival = 0
+  let lastApply = 0
+
+  const arrive = (seq: number): void => {
+    const intended = seq * 1_000 / opts.rate
+    const op = workload.next(seq, random)
+    const invoke = intended + random() * 0.5
+    // usually a few ms, sometimes a slow commit (fsync, GC): concurrent requests on hot keys
+    let apply = invoke + 0.5 + random() * 3 + (random() < 0.03 ? random() * 150 : 0)
+    const thaw = thawAfter(apply)
+    const applied = thaw === undefined || random() < applyAfterThaw
+    if (thaw !== undefined) apply = thaw
+    // one leader applies in arrival order (its log order): a thawed leader works through its queue
+    // 0.1 ms an entry before anything sent after the thaw
+    apply = Math.max(apply, lastApply + 0.1)
+    if (applied) lastApply = apply
+    const answerAt = apply + 0.3 + random() * 3
+    const p: Pending = { op, seq, intended, invoke, answerAt }
+    if (applied) queue.push({ at: apply, order: order++, kind: 'apply', p })
+    if (!applied || answerAt - invoke > tryTimeoutMs) {
+      p.answerAt = invoke + tryTimeoutMs
+      p.status = 504
+      p.body = env('GW_ERR_UPSTREAM_TIMEOUT')
+      queue.push({ at: p.answerAt, order: order++, kind: 'answer', p })
+    }
+  }
+
+  const apply = (p: Pending): void => {
+    const { op } = p
+    const key = op.key!
+    const current = store.get(key)
+    const holds = op.ifMatch === undefined || (op.ifMatch === '*' ? current !== undefined : current !== undefined && op.ifMatch === `"${current.version}"`)
+    let status: number
+    let body: string
+    const headers: Record<string, string> = {}
+    if (op.kind === 'read') {
+      status = current === undefined ? 404 : 200
+      body = current === undefined ? env('KVL_ERR_NOT_FOUND') : current.value
+      if (current !== undefined) headers.etag = `"${current.version}"`
+    } else if (!holds) {
+      status = 412
+      body = env('KVL_ERR_VERSION_MISMATCH')
+    } else if (op.kind === 'write') {
+      status = current === undefined ? 201 : 200
+      store.set(key, { value: op.value!, version: ++index })
+      body = JSON.stringify({ key, version: index, created: status === 201 })
+      headers.etag = `"${index}"`
+    } else if (current === undefined) {
+      status = 404
+      body = env('KVL_ERR_NOT_FOUND')
+    } else {
+      status = 200
+      store.delete(key)
+      body = JSON.stringify({ key, deleted: true, version: ++index })
+    }
+    // the client gave up already: the write happened, the answer is lost
+    if (p.status !== undefined) return
+    p.status = status
+    p.body = body
+    p.headers = headers
+    queue.push({ at: p.answerAt, order: order++, kind: 'answer', p })
+  }
+
+  const answer = (p: Pending): void => {
+    const result = workload.interpret(p.op, p.status!, p.body!, p.headers ?? {})
+    records.push({
+      seq: p.seq,
+      workload: 'kv-leader',
+      kind: p.op.kind,
+      key: p.op.key!,
+      idempotent: p.op.method === 'GET',
+      intended: p.intended,
+      invoke: p.invoke,
+      complete: p.answerAt,
+      outcome: result.outcome,
+      status: p.status!,
+      phase: 'load',
+      ...(p.op.value !== undefined ? { value: p.op.value } : {}),
+      ...(p.op.ifMatch !== undefined ? { ifMatch: p.op.ifMatch } : {}),
+      ...(p.op.ifValue !== undefined ? { ifValue: p.op.ifValue } : {}),
+      ...(result.code !== undefined ? { code: result.code } : {}),
+      ...(result.cause !== undefined ? { cause: result.cause } : {}),
+      ...(result.output !== undefined ? { output: result.output } : {}),
+      ...(result.version !== undefined ? { version: result.version } : {})
+    })
+  }
+
+  while (nextArrival < total || queue.size > 0) {
+    const arrivalAt = nextArrival < total ? nextArrival * 1_000 / opts.rate : Infinity
+    const head = queue.peek()
+    if (head === undefined || arrivalAt <= head.at) {
+      arrive(nextArrival++)
+      continue
+    }
+    queue.pop()
+    if (head.kind === 'apply') apply(head.p)
+    else answer(head.p)
+  }
+  return records.sort((a, b) => a.seq - b.seq)
+}
+
+/** A binary heap: the queue of the simulation's events. */
+class MinHeap<T> {
+  readonly #items: T[] = []
+  readonly #less: (a: T, b: T) => number
+  constructor (less: (a: T, b: T) => number) { this.#less = less }
+  get size (): number { return this.#items.length }
+  peek (): T | undefined { return this.#items[0] }
+
+  push (item: T): void {
+    const a = this.#items
+    a.push(item)
+    for (let i = a.length - 1; i > 0;) {
+      const parent = (i - 1) >> 1
+      if (this.#less(a[i]!, a[parent]!) >= 0) break
+      ;[a[i], a[parent]] = [a[parent]!, a[i]!]
+      i = parent
+    }
+  }
+
+  pop (): T | undefined {
+    const a = this.#items
+    const top = a[0]
+    const last = a.pop()
+    if (a.length > 0 && last !== undefined) {
+      a[0] = last
+      for (let i = 0; ;) {
+        const l = 2 * i + 1
+        const r = l + 1
+        let m = i
+        if (l < a.length && this.#less(a[l]!, a[m]!) < 0) m = l
+        if (r < a.length && this.#less(a[r]!, a[m]!) < 0) m = r
+        if (m === i) break
+        ;[a[i], a[m]] = [a[m]!, a[i]!]
+        i = m
+      }
+    }
+    return top
+  }
+}
