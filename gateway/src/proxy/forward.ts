@@ -131,7 +131,10 @@ async function forwardTo (req: IncomingMessage, res: ServerResponse, requestId: 
       // undici's headers timeout starts over once the body is sent, so its try is timed from then
       if (replayable) headers[deadlineHeader] = String(t0 + timeout)
       // a 503 is held back from the client only when it could be retried elsewhere
-      const hold = may503BeRetried(method, replayable, retryNonIdempotent, attempt, deps.config.maxAttempts) ? 503 : 0
+      const retriable503 = may503BeRetried(method, replayable, retryNonIdempotent, attempt, deps.config.maxAttempts)
+      // after a try whose outcome is unknown, a 503 ("not done") would tell the client less than
+      // the truth: it is held, and answered as that unknown outcome
+      const hold = retriable503 || unknownOutcome !== undefined ? 503 : 0
       upstream.started()
       current = ProxyTry.run(upstream, { origin: upstream.url, path: target.path, method: method as 'GET', headers, body: dispatchBody, headersTimeout: timeout, bodyTimeout: timeout }, res, requestId, hold)
       const outcome = await current.done
@@ -147,8 +150,9 @@ async function forwardTo (req: IncomingMessage, res: ServerResponse, requestId: 
         noteFailure(pool, upstream, 'status5xx', deps, now())
         if (outcome.held === undefined) return
         heldAnswer = outcome.held
-        if (retryAfter503({ gone, deadline, pool, tried, role, deps, now })) continue
+        if (retriable503 && retryAfter503({ gone, deadline, pool, tried, role, deps, now })) continue
         if (gone) status = 499
+        else if (unknownOutcome !== undefined) status = writeError(res, tryError(unknownOutcome, target.service, now() >= deadline), requestId, deps.instanceId)
         else ProxyTry.writeHeld(res, outcome.held, requestId)
         return
       }

@@ -19,7 +19,9 @@ export function deadlinePassed (header: string | string[] | undefined, now: numb
 export function enforceDeadlines (app: FastifyInstance): void {
   app.addHook('preHandler', async (request) => {
     if (deadlinePassed(request.headers[deadlineHeader], Date.now())) {
-      throw clusterError('HTTP_ERR_DEADLINE_PASSED', 'the caller stopped waiting for this request before it could start; nothing was done')
+      // a 503 ("not now", retryable): nothing was done, so the caller may try elsewhere; when the
+      // instance wakes just before the caller's own timer, this answer reaches it first
+      throw clusterError('HTTP_ERR_DEADLINE_PASSED', 'the caller stopped waiting for this request before it could start; nothing was done', { retryable: true })
     }
   })
 }

@@ -19,7 +19,7 @@ describe('deadline propagation', () => {
     let ran = 0
     app.put('/keys/k', async () => { ran += 1; return { ok: true } })
     const late = await app.inject({ method: 'PUT', url: '/keys/k', payload: 'v', headers: { [deadlineHeader]: String(Date.now() - 1_000), 'content-type': 'text/plain' } })
-    expect(late.statusCode).toBe(504)
+    expect(late.statusCode).toBe(503)
     expect(late.json()).toMatchObject({ error: 'HTTP_ERR_DEADLINE_PASSED' })
     const timely = await app.inject({ method: 'PUT', url: '/keys/k', payload: 'v', headers: { [deadlineHeader]: String(Date.now() + 10_000), 'content-type': 'text/plain' } })
     expect(timely.statusCode).toBe(200)
