@@ -18,6 +18,7 @@ import { classifyFailure, countsAgainstInstance, isFailureStatus, type TryFailur
 import { upstreamHeaders } from './headers.js'
 import { parseProxyPath } from './path.js'
 import { ProxyTry, type HeldResponse } from './proxy-try.js'
+import { runTries, type Hedging, type SettledTry, type Tries } from './hedge.js'
 import { deadlineHeader } from '../../../shared/src/service/deadline.js'
 import { retryKeyHeader } from '../../../shared/src/service/retry-key.js'
 import { randomUUID } from 'node:crypto'
@@ -36,6 +37,8 @@ export interface ProxyDeps {
   now?: () => number
   /** Serves GETs of `cacheable` services from the response cache (gateway/src/cache). */
   responseCache?: ResponseCache
+  /** Hedged requests for the services that opt in (absent: never hedge). */
+  hedging?: Hedging
 }
 
 /**
@@ -93,7 +96,7 @@ async function forwardTo (req: IncomingMessage, res: ServerResponse, requestId: 
   const replayable = body.kind !== 'streamed'
   const retryNonIdempotent = spec?.retryNonIdempotent === true
 
-  let current: ProxyTry | undefined
+  let current: Tries | undefined
   let gone = false
   res.once('close', () => {
     if (res.writableFinished) return
@@ -108,11 +111,30 @@ async function forwardTo (req: IncomingMessage, res: ServerResponse, requestId: 
   let unknownOutcome: FailureKind | undefined
   let heldAnswer: HeldResponse | undefined
   deps.budget.requestStarted(started)
+  // hedged requests (issue 17): undefined unless the service opts in, this request is safe to
+  // send twice, and there is another instance to send it to
+  const hedge = spec?.hedge === true && pool.upstreams.length > 1
+    ? deps.hedging?.forRequest(pool.name, { enabled: true, method, role, bodyReplayable: replayable }, started)
+    : undefined
+  const startTry = (upstream: Upstream, hold: number, claim: ((attempt: ProxyTry) => boolean) | undefined): ProxyTry => {
+    tried.add(upstream)
+    deps.metrics.pick(pool.name, upstream.id)
+    const timeout = Math.max(1, Math.min(spec?.tryTimeoutMs ?? deps.config.tryTimeoutMs, deadline - now()))
+    // past this moment nobody waits for this try: an instance that was frozen and wakes up late
+    // must not act on it (a retried PUT executed after its retry would overwrite newer writes).
+    // A streamed body is never retried, and how long its upload takes is not known when the
+    // headers go: it carries no deadline (stamped before the upload, it failed every slow one);
+    // undici's headers timeout starts over once the body is sent, so its try is timed from then
+    const tryHeaders = claim === undefined ? headers : { ...headers } // a hedge's deadline is its own
+    if (replayable) tryHeaders[deadlineHeader] = String(now() + timeout)
+    upstream.started()
+    return ProxyTry.run(upstream, { origin: upstream.url, path: target.path, method: method as 'GET', headers: tryHeaders, body: dispatchBody, headersTimeout: timeout, bodyTimeout: timeout }, res, requestId, hold, claim)
+  }
   try {
     for (let attempt = 1; ; attempt++) {
-      const upstream = pool.pick(now(), { exclude: tried, role }) ??
+      const picked = pool.pick(now(), { exclude: tried, role }) ??
         (role !== undefined ? await waitForLeader(pool, tried, Math.min(deps.config.leaderWaitMs, deadline - now()), now) : undefined)
-      if (upstream === undefined) {
+      if (picked === undefined) {
         if (unknownOutcome !== undefined) status = writeError(res, tryError(unknownOutcome, target.service, now() >= deadline), requestId, deps.instanceId)
         else if (heldAnswer !== undefined) {
           status = heldAnswer.status
@@ -120,22 +142,18 @@ async function forwardTo (req: IncomingMessage, res: ServerResponse, requestId: 
         } else status = writeError(res, noUpstream(target.service, role), requestId, deps.instanceId)
         return
       }
-      tried.add(upstream)
-      deps.metrics.pick(pool.name, upstream.id)
-      const timeout = Math.max(1, Math.min(spec?.tryTimeoutMs ?? deps.config.tryTimeoutMs, deadline - now()))
-      const t0 = now()
-      // past this moment nobody waits for this try: an instance that was frozen and wakes up late
-      // must not act on it (a retried PUT executed after its retry would overwrite newer writes).
-      // A streamed body is never retried, and how long its upload takes is not known when the
-      // headers go: it carries no deadline (stamped before the upload, it failed every slow one);
-      // undici's headers timeout starts over once the body is sent, so its try is timed from then
-      if (replayable) headers[deadlineHeader] = String(t0 + timeout)
       // a 503 is held back from the client only when it could be retried elsewhere
       const hold = may503BeRetried(method, replayable, retryNonIdempotent, attempt, deps.config.maxAttempts) ? 503 : 0
-      upstream.started()
-      current = ProxyTry.run(upstream, { origin: upstream.url, path: target.path, method: method as 'GET', headers, body: dispatchBody, headersTimeout: timeout, bodyTimeout: timeout }, res, requestId, hold)
-      const outcome = await current.done
-      const elapsed = now() - t0
+      current = runTries(picked, {
+        start: (upstream, claim) => startTry(upstream, hold, claim),
+        hedge,
+        deadline,
+        now,
+        pickSecond: () => pool.pick(now(), { exclude: tried }),
+        onHedge: (service, event) => { deps.metrics.hedge(service, event) },
+        onOther: (other, cancelled) => { settleOtherTry(other, cancelled, gone, pool, deps, now) }
+      })
+      const { upstream, outcome, startedAt: t0, elapsedMs: elapsed } = await current.done
       upstream.finished(elapsed)
       deps.traffic.recordTry(upstream.id, t0 + elapsed, elapsed, outcome.ok && outcome.status < 500)
       if (outcome.ok) {
@@ -216,6 +234,27 @@ function answerClientSideFailure (res: ServerResponse, failure: TryFailure, err:
   }
   deps.log.warn({ reqId: requestId, instance: upstream.id, err: err.message }, 'request cannot be forwarded')
   return writeError(res, clusterError('GW_ERR_UNFORWARDABLE', `the request cannot be forwarded: ${err.message}`), requestId, deps.instanceId)
+}
+
+/**
+ * The bookkeeping of a hedged request's try that did not decide it. One cancelled because its
+ * rival answered first is no fault of its instance; one that failed while its rival ran on, or
+ * answered a 503 that gave way to it, is counted as any try is.
+ */
+function settleOtherTry ({ upstream, outcome, startedAt, elapsedMs }: SettledTry, cancelled: boolean, gone: boolean, pool: ServicePool, deps: ProxyDeps, now: () => number): void {
+  upstream.finished(elapsedMs)
+  deps.traffic.recordTry(upstream.id, startedAt + elapsedMs, elapsedMs, outcome.ok && outcome.status < 500)
+  if (cancelled) return
+  if (outcome.ok) {
+    if (isFailureStatus(outcome.status)) noteFailure(pool, upstream, 'status5xx', deps, now())
+    else upstream.outlier.onSuccess(now())
+    return
+  }
+  // hedged requests have no streamed body: only the instance or the client can be at fault
+  const failure = classifyFailure(outcome.error, { clientGone: gone, bodyOverLimit: false, answerStarted: outcome.answerStarted, bodyUnsent: false })
+  if (!countsAgainstInstance(failure)) return
+  deps.metrics.upstreamError(pool.name, failure)
+  noteFailure(pool, upstream, failure, deps, now())
 }
 
 function noteFailure (pool: ServicePool, upstream: Upstream, failure: FailureKind, deps: ProxyDeps, at: number): void {

@@ -66,7 +66,10 @@ export class HealthChecker {
     }
     const change = upstream.health.observe(passed)
     if (change === undefined) return
-    if (change === 'healthy') upstream.outlier.readmit()
+    if (change === 'healthy') {
+      upstream.outlier.readmit()
+      upstream.admission.admit(Date.now()) // back after failing checks: slow start again
+    }
     this.#opts.log?.warn({ instance: upstream.id, url: upstream.url, state: change }, 'health changed')
     this.#opts.onChange?.(upstream, change)
   }

@@ -56,6 +56,8 @@ await runService({
     return {
       app,
       meta: { threads: config.threads },
+      // the gateway's least-saturated balancer weighs outstanding work by free threads
+      liveMeta: () => ({ busy: pool.busy, queued: pool.queueSize }),
       start: async () => {
         await cache.start()
         if (config.jobsEnabled) await runner.start()

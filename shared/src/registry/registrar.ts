@@ -11,6 +11,8 @@ export interface RegistrarOptions {
   ttlMs?: number
   /** @default ttlMs / 4 */
   heartbeatMs?: number
+  /** Facts that change while the instance runs (queue depth …), merged into `meta` at every heartbeat. */
+  liveMeta?: () => NonNullable<InstanceRecord['meta']>
   log?: Logger
 }
 
@@ -26,6 +28,7 @@ export class Registrar {
   readonly #ttlMs: number
   readonly #heartbeatMs: number
   readonly #log: Logger | undefined
+  readonly #liveMeta: RegistrarOptions['liveMeta']
   #record: InstanceRecord
   #timer: NodeJS.Timeout | undefined
   #registered = false
@@ -39,6 +42,7 @@ export class Registrar {
     this.#ttlMs = opts.ttlMs ?? 2_000
     this.#heartbeatMs = opts.heartbeatMs ?? Math.max(50, Math.floor(this.#ttlMs / 4))
     this.#log = opts.log
+    this.#liveMeta = opts.liveMeta
   }
 
   get record (): InstanceRecord { return this.#record }
@@ -88,7 +92,7 @@ export class Registrar {
   }
 
   async #beat (announce = false): Promise<void> {
-    const record = this.#record
+    const record = this.#liveMeta === undefined ? this.#record : { ...this.#record, meta: { ...this.#record.meta, ...this.#liveMeta() } }
     const json = JSON.stringify(record)
     try {
       const tx = this.#redis.multi().set(this.#keys.instance(record.id), json, 'PX', this.#ttlMs).sadd(this.#keys.ids, record.id)
