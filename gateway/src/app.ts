@@ -60,6 +60,7 @@ export function buildGateway (config: GatewayConfig, topology: Topology, log: Lo
   watcher.on('change', (snapshot) => router.apply(snapshot))
   const health = new HealthChecker(router, {
     intervalMs: config.healthIntervalMs,
+    fastIntervalMs: config.healthFastIntervalMs,
     timeoutMs: config.healthTimeoutMs,
     log,
     onChange: (u, state) => events.emit({ type: state, service: u.record.service, instance: u.id, message: `${u.id} is ${state} (active checks)` })

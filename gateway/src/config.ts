@@ -11,7 +11,10 @@ export const gatewaySpec = {
   maxAttempts: integer('GW_MAX_ATTEMPTS', 2, { min: 1, max: 5 }),
   retryBudgetRatio: number('GW_RETRY_BUDGET_RATIO', 0.2, { min: 0, max: 1 }),
   retryBudgetMinPerSecond: integer('GW_RETRY_BUDGET_MIN_PER_S', 10, { min: 0, max: 100_000 }),
-  healthIntervalMs: integer('GW_HEALTH_INTERVAL_MS', 500, { min: 50, max: 60_000 }),
+  /** Between checks of an instance that passes them. */
+  healthIntervalMs: integer('GW_HEALTH_INTERVAL_MS', 1_000, { min: 50, max: 60_000 }),
+  /** Between checks of an instance whose last check failed or that is out of rotation. */
+  healthFastIntervalMs: integer('GW_HEALTH_FAST_INTERVAL_MS', 250, { min: 50, max: 60_000 }),
   healthTimeoutMs: integer('GW_HEALTH_TIMEOUT_MS', 250, { min: 10, max: 60_000 }),
   healthRise: integer('GW_HEALTH_RISE', 2, { min: 1, max: 100 }),
   healthFall: integer('GW_HEALTH_FALL', 2, { min: 1, max: 100 }),

@@ -22,7 +22,8 @@ await runService({
     if (problems.length > 0) throw new ConfigError(problems.map((p) => `LEDGER_LEASE_*: ${p}`))
     const readerRedis = createRedis(config.redisUrl, log)
     const leaseRedis = pair === 'hot-warm' ? createRedis(config.redisUrl, log) : undefined
-    const watcher = new RegistryWatcher({ redisUrl: config.redisUrl, prefix: config.keyPrefix, refreshMs: 250, log })
+    // the sinks: a dead one costs a failed send before its registration lapses, so the default refresh does
+    const watcher = new RegistryWatcher({ redisUrl: config.redisUrl, prefix: config.keyPrefix, log })
     const sink = new SinkClient(watcher, { timeoutMs: config.sendTimeoutMs })
     const app = buildApp(
       {
