@@ -50,10 +50,15 @@ export class ServicePool {
     if (pool.length === 1) return pool[0]
     const chosen = this.strategy.select(pool)
     if (chosen === undefined || this.#slowStart === undefined) return chosen
-    // slow start: an instance in its ramp keeps a pick with probability equal to its weight; the
-    // others are chosen among the rest, so its share is its weight times what it would have had
+    // slow start: an instance in its ramp keeps a pick with probability equal to its weight
+    // relative to the heaviest candidate, and otherwise the pick goes to one of the others: its
+    // share is that fraction of what the strategy would give it. Instances that ramp together
+    // (all of them, when the gateway starts) keep the strategy's choices as they are.
     const weight = chosen.admission.weight(now, this.#slowStart)
-    if (weight >= 1 || this.#random() < weight) return chosen
+    if (weight >= 1) return chosen
+    let heaviest = weight
+    for (const u of pool) heaviest = Math.max(heaviest, u.admission.weight(now, this.#slowStart))
+    if (this.#random() * heaviest < weight) return chosen
     return this.strategy.select(pool.filter((u) => u !== chosen)) ?? chosen
   }
 

@@ -104,3 +104,14 @@ describe('ServicePool with slow start', () => {
     expect(share(single, 'only', 0, 100)).toBe(1)
   })
 })
+
+describe('ServicePool with slow start, every instance ramping', () => {
+  it('leaves the strategy\'s choices alone when all instances ramp together (a gateway that just started)', () => {
+    const pool = new ServicePool('s', LeastOutstandingStrategy({ random: seeded(6) }), 0.5, { slowStart: linear, random: seeded(7) })
+    const [busy, idle] = [upstream('busy'), upstream('idle')]
+    pool.upstreams = [busy, idle]
+    busy.inflight = 10
+    // both first seen at t = 1 s: both at weight 0.1, and least-outstanding still picks the idle one
+    expect(share(pool, 'idle', 1_000, 1_000)).toBe(1)
+  })
+})
