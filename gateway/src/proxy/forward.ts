@@ -65,7 +65,8 @@ export async function proxy (req: IncomingMessage, res: ServerResponse, deps: Pr
   }
 }
 
-async function forward (req: IncomingMessage, res: ServerResponse, requestId: string, deps: ProxyDeps): Promise<void> {
+/** Not async itself: the promise is forwardTo's (or the cache's), one frame fewer per request. */
+function forward (req: IncomingMessage, res: ServerResponse, requestId: string, deps: ProxyDeps): Promise<void> {
   const target = parseProxyPath(req.url ?? '/')
   if (!target.ok) throw clusterError(target.code, target.message)
   const pool = deps.router.service(target.service)
@@ -73,10 +74,9 @@ async function forward (req: IncomingMessage, res: ServerResponse, requestId: st
   const spec = deps.router.spec(target.service)
   if (spec?.cacheable === true && deps.responseCache !== undefined) {
     // every method: reads may be answered from the cache, unsafe methods invalidate it (RFC 9111 §4.4)
-    await deps.responseCache.serve(req, res, requestId, target, async (q, s) => { await forwardTo(q, s, requestId, deps, target, pool, spec) })
-    return
+    return deps.responseCache.serve(req, res, requestId, target, async (q, s) => { await forwardTo(q, s, requestId, deps, target, pool, spec) })
   }
-  await forwardTo(req, res, requestId, deps, target, pool, spec)
+  return forwardTo(req, res, requestId, deps, target, pool, spec)
 }
 
 /** The tries for one request whose service is known (the response cache calls this on a miss). */
@@ -85,7 +85,8 @@ async function forwardTo (req: IncomingMessage, res: ServerResponse, requestId: 
   const now = deps.now ?? Date.now
   const started = now()
   const method = req.method ?? 'GET'
-  const body = await prepareBody(req, deps.config.bodyLimitBytes, deps.config.replayLimitBytes)
+  const prepared = prepareBody(req, deps.config.bodyLimitBytes, deps.config.replayLimitBytes)
+  const body = prepared instanceof Promise ? await prepared : prepared // most requests have no body: no await
   const role = spec?.routing === 'leader' && needsLeader(method, target.path) ? 'leader' : undefined
   const headers = upstreamHeaders(req.headers, { clientIp: req.socket.remoteAddress ?? '', requestId, host: req.headers.host })
   // one key for every try of this request, never the client's: a service that remembers it

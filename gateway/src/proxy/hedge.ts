@@ -17,15 +17,17 @@ export interface HedgingOptions {
 
 /** A hedgeable request's view of its service: when a hedge is due and whether the budget has one. */
 export interface RequestHedge {
-  service: string
-  delayMs: number
-  acquire: (now: number) => boolean
+  readonly service: string
+  readonly delayMs: number
+  readonly acquire: (now: number) => boolean
 }
 
 interface ServiceHedging {
   budget: RetryBudget
   delayMs: number | undefined
   computedAt: number
+  /** What forRequest hands out while the delay holds: one object per service, none per request. */
+  view: RequestHedge | undefined
 }
 
 /**
@@ -50,17 +52,17 @@ export class Hedging {
     if (!isHedgeable(request)) return undefined
     let s = this.#services.get(service)
     if (s === undefined) {
-      s = { budget: new RetryBudget({ ratio: this.#o.budgetRatio, minPerSecond: 0, windowMs: budgetWindowMs }), delayMs: undefined, computedAt: -Infinity }
+      s = { budget: new RetryBudget({ ratio: this.#o.budgetRatio, minPerSecond: 0, windowMs: budgetWindowMs }), delayMs: undefined, computedAt: -Infinity, view: undefined }
       this.#services.set(service, s)
     }
     s.budget.requestStarted(now)
     if (now - s.computedAt >= delayRefreshMs) {
       s.computedAt = now
       s.delayMs = hedgeDelay(this.#o.traffic.servicePercentile(service, now, this.#o.policy.percentile), this.#o.policy)
+      const budget = s.budget
+      s.view = s.delayMs === undefined ? undefined : { service, delayMs: s.delayMs, acquire: (at) => budget.tryAcquireRetry(at) }
     }
-    if (s.delayMs === undefined) return undefined
-    const budget = s.budget
-    return { service, delayMs: s.delayMs, acquire: (at) => budget.tryAcquireRetry(at) }
+    return s.view
   }
 }
 
