@@ -12,6 +12,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { availableParallelism, loadavg, tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { request } from 'undici'
+import { controlAuthHeaders, readControlToken } from '../launcher/control-auth.js'
 import { freePort } from '../launcher/ports.js'
 import { cpuMicros, envNumber, root } from './harness.js'
 
@@ -69,7 +70,8 @@ try {
     if (Date.now() > deadline || launcher.exitCode !== null) throw new Error(`the cluster did not get ready:\n${output.slice(-2_000)}`)
     await new Promise((resolve) => setTimeout(resolve, 100))
   }
-  const res = await request(`http://127.0.0.1:${controlPort}/instances`)
+  const res = await request(`http://127.0.0.1:${controlPort}/instances`, { headers: controlAuthHeaders(readControlToken(stateDir)) })
+  if (res.statusCode !== 200) throw new Error(`the control API answered ${res.statusCode}: ${await res.body.text()}`)
   const { instances } = await res.body.json() as { instances: Array<{ id: string, service: string, pid?: number }> }
   const cluster = JSON.parse(readFileSync(join(stateDir, 'cluster.json'), 'utf8')) as { redisPid?: number }
   const procs: Proc[] = [
