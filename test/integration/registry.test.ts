@@ -21,7 +21,7 @@ afterAll(async () => {
   await redis?.stop()
 })
 
-const record = (id: string): InstanceRecord => ({ id, service: 'svc', url: `http://127.0.0.1:1/${id}`, role: 'member', startedAt: 1 })
+const record = (id: string): InstanceRecord => ({ id, service: 'svc', url: `http://127.0.0.1:${1_000 + id.charCodeAt(0)}`, role: 'member', startedAt: 1 })
 
 async function calls (command: string): Promise<number> {
   const stats = await admin.info('commandstats')

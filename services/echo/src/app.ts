@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { FastifyInstance } from 'fastify'
-import { Counter } from 'prom-client'
+import { Counter, Gauge } from 'prom-client'
 import { createApp, type CommonAppOptions } from '../../../shared/src/service/create-app.js'
 import { clusterError } from '../../../shared/src/errors.js'
 
@@ -34,6 +34,7 @@ export interface EchoOptions {
 export function buildApp (identity: CommonAppOptions, opts: EchoOptions = {}): FastifyInstance {
   const app = createApp(identity)
   const random = opts.random ?? Math.random
+  const waiting = new Gauge({ name: 'echo_delays_waiting', help: 'Delayed answers waiting now', registers: [app.metricsRegistry] })
   const cancelled = new Counter({ name: 'echo_delays_cancelled_total', help: 'Delayed answers abandoned because the caller went away (a gateway cancelling a hedged request\'s losing try)', registers: [app.metricsRegistry] })
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => { done(null, body) })
   app.route({
@@ -48,12 +49,14 @@ export function buildApp (identity: CommonAppOptions, opts: EchoOptions = {}): F
         const left = new AbortController()
         const onClose = (): void => { if (!reply.raw.writableFinished) left.abort() }
         reply.raw.once('close', onClose)
+        waiting.inc()
         try {
           await sleep(delayMs, undefined, { signal: left.signal })
         } catch {
           cancelled.inc()
           return await reply.hijack()
         } finally {
+          waiting.dec()
           reply.raw.off('close', onClose)
         }
       }
