@@ -4,7 +4,7 @@
  * /readyz waits for every service listed here. Adding a service is a folder under services/
  * and one entry below: the gateway needs no change.
  */
-export type BalancerName = 'round-robin' | 'random' | 'least-outstanding' | 'latency-ewma'
+export type BalancerName = 'round-robin' | 'random' | 'least-outstanding' | 'latency-ewma' | 'least-saturated'
 
 export interface InstanceSpec {
   /** Stable id: the registry key, the launcher's name for it, `x-instance-id`. */
@@ -27,6 +27,11 @@ export interface ServiceSpec {
   retryNonIdempotent?: boolean
   /** Per-try timeout for this service, when its work is slower than the gateway default. */
   tryTimeoutMs?: number
+  /**
+   * GET and HEAD requests still unanswered at the service's p95 are sent to a second instance too,
+   * and the first answer wins (within a budget of extra requests, see gateway/src/proxy/hedge.ts). @default false
+   */
+  hedge?: boolean
   /** The gateway may cache GET responses that allow it (Cache-Control). @default false */
   cacheable?: boolean
   /**
@@ -64,6 +69,7 @@ export const topology = {
       instances: 3,
       scalable: true,
       balancer: 'least-outstanding',
+      hedge: true,
       autoscale: { min: 3, max: 8, targetP99Ms: 25 }
     },
     'kv-quorum': {
@@ -77,6 +83,8 @@ export const topology = {
       scalable: false,
       // any instance coordinates; a write waits for W replicas, so spread by outstanding requests
       balancer: 'least-outstanding',
+      // reads only (hedging is for GET/HEAD): a read is a quorum read from any coordinator
+      hedge: true,
       env: { KVQ_REPLICAS: 'kv-quorum-1,kv-quorum-2,kv-quorum-3' }
     },
     feed: {
@@ -120,7 +128,9 @@ export const topology = {
       entry: 'services/compute/src/server.ts',
       instances: 2,
       scalable: true,
-      balancer: 'least-outstanding',
+      // CPU work on Piscina threads: prefer the instance with the most free threads (it publishes them)
+      balancer: 'least-saturated',
+      hedge: true,
       // a miss may run a sieve of 50 M (~0.5 s) or 10 M hash rounds (~10 s): longer than the default try
       tryTimeoutMs: 10_000,
       cacheable: true,

@@ -8,6 +8,7 @@ import { ResponseCache } from './cache/response-cache.js'
 import type { GatewayConfig } from './config.js'
 import { GatewayMetrics, noMetrics } from './metrics.js'
 import { proxy, writeError, type ProxyDeps } from './proxy/forward.js'
+import { Hedging } from './proxy/hedge.js'
 import { tooLarge } from './proxy/body.js'
 import { RetryBudget } from './resilience/retry-budget.js'
 import { missingServices, registerAdminRoutes } from './routes/admin.js'
@@ -25,6 +26,11 @@ export interface Gateway {
   stop: () => Promise<void>
 }
 
+/** `GW_BALANCERS=compute=least-outstanding,echo=random` → by service (the names are checked when the pools are made). */
+function parseBalancers (text: string): Record<string, string> {
+  return Object.fromEntries(text.split(',').filter(Boolean).map((pair) => pair.split('=') as [string, string]))
+}
+
 /**
  * The gateway: registry watch → router (a pool per instance) → balancer → proxy, with active
  * health checks, outlier ejection, retries under a budget and the admin routes. Never listens.
@@ -35,6 +41,8 @@ export function buildGateway (config: GatewayConfig, topology: Topology, log: Lo
   const router = new Router({
     services: topology.services,
     panicThreshold: config.panicThreshold,
+    slowStart: { windowMs: config.slowStartMs, aggression: config.slowStartAggression, minWeight: config.slowStartMinWeight },
+    balancers: parseBalancers(config.balancers),
     connections: config.upstreamConnections,
     health: { rise: config.healthRise, fall: config.healthFall },
     outlier: {
@@ -52,6 +60,7 @@ export function buildGateway (config: GatewayConfig, topology: Topology, log: Lo
   watcher.on('change', (snapshot) => router.apply(snapshot))
   const health = new HealthChecker(router, {
     intervalMs: config.healthIntervalMs,
+    fastIntervalMs: config.healthFastIntervalMs,
     timeoutMs: config.healthTimeoutMs,
     log,
     onChange: (u, state) => events.emit({ type: state, service: u.record.service, instance: u.id, message: `${u.id} is ${state} (active checks)` })
@@ -109,7 +118,10 @@ export function buildGateway (config: GatewayConfig, topology: Topology, log: Lo
       ...(config.metricsEnabled ? { metrics: app.metricsRegistry } : {})
     })
     : undefined
-  late.deps = { router, budget, metrics: config.metricsEnabled ? new GatewayMetrics(app.metricsRegistry) : noMetrics, config, log, instanceId: config.instanceId, traffic, events, responseCache }
+  const hedging = config.hedgeEnabled
+    ? new Hedging({ policy: { percentile: config.hedgePercentile, minSamples: 20, minDelayMs: config.hedgeMinDelayMs }, budgetRatio: config.hedgeBudgetRatio, traffic })
+    : undefined
+  late.deps = { router, budget, metrics: config.metricsEnabled ? new GatewayMetrics(app.metricsRegistry) : noMetrics, config, log, instanceId: config.instanceId, traffic, events, responseCache, hedging }
   registerAdminRoutes(app, router, traffic)
   registerDashboard(app, router, traffic, events, config.dashboardMaxStreams)
 

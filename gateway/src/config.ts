@@ -11,7 +11,10 @@ export const gatewaySpec = {
   maxAttempts: integer('GW_MAX_ATTEMPTS', 2, { min: 1, max: 5 }),
   retryBudgetRatio: number('GW_RETRY_BUDGET_RATIO', 0.2, { min: 0, max: 1 }),
   retryBudgetMinPerSecond: integer('GW_RETRY_BUDGET_MIN_PER_S', 10, { min: 0, max: 100_000 }),
-  healthIntervalMs: integer('GW_HEALTH_INTERVAL_MS', 500, { min: 50, max: 60_000 }),
+  /** Between checks of an instance that passes them. */
+  healthIntervalMs: integer('GW_HEALTH_INTERVAL_MS', 1_000, { min: 50, max: 60_000 }),
+  /** Between checks of an instance whose last check failed or that is out of rotation. */
+  healthFastIntervalMs: integer('GW_HEALTH_FAST_INTERVAL_MS', 250, { min: 50, max: 60_000 }),
   healthTimeoutMs: integer('GW_HEALTH_TIMEOUT_MS', 250, { min: 10, max: 60_000 }),
   healthRise: integer('GW_HEALTH_RISE', 2, { min: 1, max: 100 }),
   healthFall: integer('GW_HEALTH_FALL', 2, { min: 1, max: 100 }),
@@ -34,6 +37,20 @@ export const gatewaySpec = {
   /** Concurrent `/dashboard/stream` connections; the next one gets 503. */
   dashboardMaxStreams: integer('GW_DASHBOARD_MAX_STREAMS', 100, { min: 1, max: 100_000 }),
   upstreamConnections: integer('GW_UPSTREAM_CONNECTIONS', 128, { min: 1, max: 10_000 }),
+  /** Hedged requests for the services whose topology entry says `hedge: true`; off: never. */
+  hedgeEnabled: boolean('GW_HEDGE', true),
+  /** The service's latency percentile after which a GET is hedged. */
+  hedgePercentile: number('GW_HEDGE_PERCENTILE', 0.95, { min: 0.5, max: 0.999 }),
+  /** Hedges allowed as a share of the service's requests over 10 s. */
+  hedgeBudgetRatio: number('GW_HEDGE_BUDGET_RATIO', 0.05, { min: 0, max: 1 }),
+  /** Never hedge sooner than this after the first try. */
+  hedgeMinDelayMs: integer('GW_HEDGE_MIN_DELAY_MS', 1, { min: 0, max: 60_000 }),
+  /** Slow-start ramp of a newly admitted instance; 0 = off. */
+  slowStartMs: integer('GW_SLOW_START_MS', 5_000, { min: 0, max: 600_000 }),
+  slowStartAggression: number('GW_SLOW_START_AGGRESSION', 1, { min: 0.1, max: 10 }),
+  slowStartMinWeight: number('GW_SLOW_START_MIN_WEIGHT', 0.1, { min: 0.01, max: 1 }),
+  /** Balancer per service instead of the topology's, e.g. `compute=least-outstanding` (benchmarks compare them). */
+  balancers: string('GW_BALANCERS', '', { pattern: /^([a-z0-9-]+=[a-z-]+)?(,[a-z0-9-]+=[a-z-]+)*$/ }),
   ...responseCacheSpec
 } satisfies ConfigSpec
 

@@ -9,9 +9,11 @@ export interface ProxyMetrics {
   retry: (service: string) => void
   upstreamError: (service: string, cause: string) => void
   ejection: (service: string, instance: string) => void
+  /** A hedge was sent, answered first, or was due but refused by the hedging budget. */
+  hedge: (service: string, event: 'sent' | 'won' | 'denied') => void
 }
 
-export const noMetrics: ProxyMetrics = { request: () => {}, pick: () => {}, retry: () => {}, upstreamError: () => {}, ejection: () => {} }
+export const noMetrics: ProxyMetrics = { request: () => {}, pick: () => {}, retry: () => {}, upstreamError: () => {}, ejection: () => {}, hedge: () => {} }
 
 /** The labelled cells of one service, found without building a key string per request. */
 interface ServiceCells {
@@ -32,6 +34,7 @@ export class GatewayMetrics implements ProxyMetrics {
   readonly #retries: Counter<'service'>
   readonly #upstreamErrors: Counter<'service' | 'cause'>
   readonly #ejections: Counter<'service' | 'instance'>
+  readonly #hedges: Counter<'service' | 'event'>
   readonly #services = new Map<string, ServiceCells>()
 
   constructor (registry: Registry) {
@@ -42,6 +45,7 @@ export class GatewayMetrics implements ProxyMetrics {
     this.#retries = new Counter({ name: 'gateway_retries_total', help: 'Tries repeated on another instance', labelNames: ['service'], registers })
     this.#upstreamErrors = new Counter({ name: 'gateway_upstream_errors_total', help: 'Failed tries by cause', labelNames: ['service', 'cause'], registers })
     this.#ejections = new Counter({ name: 'gateway_ejections_total', help: 'Outlier ejections', labelNames: ['service', 'instance'], registers })
+    this.#hedges = new Counter({ name: 'gateway_hedges_total', help: 'Hedged requests: second tries sent, won (answered first), denied by the hedging budget', labelNames: ['service', 'event'], registers })
   }
 
   request (service: string, status: number, seconds: number): void {
@@ -69,6 +73,7 @@ export class GatewayMetrics implements ProxyMetrics {
   retry (service: string): void { this.#retries.inc({ service }) }
   upstreamError (service: string, cause: string): void { this.#upstreamErrors.inc({ service, cause }) }
   ejection (service: string, instance: string): void { this.#ejections.inc({ service, instance }) }
+  hedge (service: string, event: 'sent' | 'won' | 'denied'): void { this.#hedges.inc({ service, event }) }
 
   #cells (service: string): ServiceCells {
     let cells = this.#services.get(service)

@@ -6,9 +6,14 @@
  *     instance saturated over HTTP with distinct misses while /healthz is polled.
  * (b) Through the gateway: req/s of compute-cache hits vs misses of a ~10 ms task, and of
  *     gateway-cache hits vs plain echo.
+ * (c) Saturation-aware balancing: two compute instances, one with fewer worker threads
+ *     (BENCH_SMALL_THREADS, 1) than the other (BENCH_BIG_THREADS, 2), loaded with distinct misses
+ *     on as many connections as they have threads (BENCH_SAT_CONNECTIONS) through two gateways,
+ *     `least-outstanding` vs `least-saturated` (compute's balancer), interleaved: req/s, p50/p99
+ *     and the share the small instance got.
  *
  * Knobs (env): BENCH_DURATION_S (default 5), BENCH_CONNECTIONS (default 20), BENCH_TASKS (default 120),
- * BENCH_ROUNDS (default 3).
+ * BENCH_ROUNDS (default 3), BENCH_PARTS (default a,b,c), BENCH_SMALL_THREADS (1), BENCH_BIG_THREADS (2).
  */
 import { availableParallelism, loadavg } from 'node:os'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
@@ -25,6 +30,8 @@ const connections = Number(process.env.BENCH_CONNECTIONS ?? 20)
 const tasks = Number(process.env.BENCH_TASKS ?? 120)
 /** Each mode of (a) runs this many times and keeps its best round: other load on the machine only ever slows a round down. */
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3)
+/** Which parts to run: a (in process), b (through the gateway), c (saturation-aware balancing). */
+const parts = (process.env.BENCH_PARTS ?? 'a,b,c').split(',')
 /** ~10 ms of sieve on this machine's cores. */
 const fixedTask: TaskRequest = { task: 'primes', params: { limit: 4_000_000 } }
 
@@ -155,16 +162,89 @@ async function throughGateway (): Promise<Array<Record<string, string | number>>
   ]
 }
 
+/** (c) least-outstanding vs least-saturated over two compute instances of unequal thread counts. */
+async function saturationAware (): Promise<Array<Record<string, string | number>>> {
+  const small = Number(process.env.BENCH_SMALL_THREADS ?? 1)
+  const big = Number(process.env.BENCH_BIG_THREADS ?? 2)
+  // as many requests at once as there are threads in all: enough to fill both pools if spread by
+  // threads, so spreading them evenly queues some behind the small pool while the big one idles
+  const satConnections = Number(process.env.BENCH_SAT_CONNECTIONS ?? small + big)
+  // a registry of its own: the instances of (b) are not part of this comparison
+  const env = { NINES_PREFIX: 'bench-compute-saturation', COMPUTE_JOBS: 'false' }
+  await Promise.all([
+    startCompute('compute-small', { ...env, COMPUTE_THREADS: String(small) }),
+    startCompute('compute-big', { ...env, COMPUTE_THREADS: String(big) })
+  ])
+  const modes = ['least-outstanding', 'least-saturated']
+  const gateways = new Map<string, string>()
+  for (const balancer of modes) {
+    const port = await freePort()
+    await spawnReady('dist/gateway/src/server.js', { ...env, PORT: String(port), NINES_SERVICES: 'compute', GW_BALANCERS: `compute=${balancer}`, GW_HEDGE: 'off' }, 'gateway ready')
+    gateways.set(balancer, `http://127.0.0.1:${port}`)
+  }
+  for (const gw of gateways.values()) {
+    for (let i = 0; i < 100; i++) {
+      const res = await request(`${gw}/readyz`)
+      await res.body.dump()
+      if (res.statusCode === 200) break
+      await new Promise((resolve) => setTimeout(resolve, 100))
+    }
+  }
+  const picks = async (gw: string): Promise<Record<string, number>> => {
+    const text = await (await request(`${gw}/metrics`)).body.text()
+    const out: Record<string, number> = {}
+    for (const m of text.matchAll(/^gateway_balancer_picks_total\{[^}]*instance="([^"]+)"[^}]*\} (\d+)/gm)) out[m[1]!] = (out[m[1]!] ?? 0) + Number(m[2])
+    return out
+  }
+  // every request a distinct limit, across rounds and gateways: always a miss, always CPU work
+  let distinct = 0
+  const bypass = { 'cache-control': 'no-cache' }
+  const acc = new Map(modes.map((m) => [m, { rps: [] as number[], p50: [] as number[], p99: [] as number[], non2xx: 0, small: 0, total: 0 }]))
+  for (let round = 0; round < rounds; round++) {
+    for (const balancer of modes) {
+      const gw = gateways.get(balancer)!
+      const before = await picks(gw)
+      const r = await cannon(`${gw}/api/compute/primes`, { headers: bypass, connections: satConnections, distinctPath: () => `/api/compute/primes?limit=${6_000_000 + distinct++}` })
+      const after = await picks(gw)
+      const a = acc.get(balancer)!
+      a.rps.push(r.rps)
+      a.p50.push(r.p50)
+      a.p99.push(r.p99)
+      a.non2xx += r.non2xx
+      a.small += (after['compute-small'] ?? 0) - (before['compute-small'] ?? 0)
+      a.total += Object.keys(after).reduce((n, k) => n + (after[k] ?? 0) - (before[k] ?? 0), 0)
+      await settle()
+    }
+  }
+  const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length
+  const rows = modes.map((balancer) => {
+    const a = acc.get(balancer)!
+    return { balancer, 'req/s': Math.round(mean(a.rps)), 'p50 ms': mean(a.p50).toFixed(1), 'p99 ms': mean(a.p99).toFixed(1), [`share to the ${small}-thread instance`]: `${(100 * a.small / Math.max(1, a.total)).toFixed(1)} %`, non2xx: a.non2xx }
+  })
+  const gain = Number(rows[1]!['req/s']) / Math.max(1, Number(rows[0]!['req/s']))
+  return [...rows, { balancer: 'least-saturated / least-outstanding', 'req/s': `${gain.toFixed(2)}×` }]
+}
+
 try {
   console.log(`compute benchmark: ${availableParallelism()} cores, Node ${process.version}, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}, ${durationS} s per load, ${connections} connections, best of ${rounds} rounds of ${tasks} tasks of primes(4e6)`)
   console.log('(figures are only meaningful on an otherwise idle machine: compare the load average with the cores)\n')
-  console.log('(a) fixed CPU task: inline vs Piscina')
-  console.table(await poolScaling())
+  if (parts.includes('a')) {
+    console.log('(a) fixed CPU task: inline vs Piscina')
+    console.table(await poolScaling())
+  }
   await cluster.startRedis()
-  console.log('(a) /healthz of an instance saturated with distinct misses (16 connections)')
-  console.table([await healthWhileSaturated()])
-  console.log('(b) through the gateway')
-  console.table(await throughGateway())
+  if (parts.includes('a')) {
+    console.log('(a) /healthz of an instance saturated with distinct misses (16 connections)')
+    console.table([await healthWhileSaturated()])
+  }
+  if (parts.includes('b')) {
+    console.log('(b) through the gateway')
+    console.table(await throughGateway())
+  }
+  if (parts.includes('c')) {
+    console.log(`(c) saturation-aware balancing: one instance with fewer worker threads, distinct ~12 ms misses, as many connections as threads in all, ${rounds} interleaved rounds`)
+    console.table(await saturationAware())
+  }
 } finally {
   cleanup()
 }

@@ -152,7 +152,8 @@ export class Supervisor {
     const child = spawn(process.execPath, [resolve(this.#opts.root, plan.entry)], {
       cwd: this.#opts.root,
       env: childEnv(process.env, this.#opts.env, plan.env, { INSTANCE_ID: plan.id, NINES_PARENT_PID: String(process.pid) }),
-      stdio: ['ignore', 'pipe', 'pipe']
+      // the IPC channel carries no messages: its closing tells the child we are gone (watch-parent.ts)
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc']
     })
     m.child = child
     m.state = 'starting'

@@ -25,6 +25,7 @@ export const fastTimings: Record<string, string> = {
   REGISTRY_HEARTBEAT_MS: '250',
   GW_REGISTRY_REFRESH_MS: '250',
   GW_HEALTH_INTERVAL_MS: '200',
+  GW_HEALTH_FAST_INTERVAL_MS: '100',
   GW_HEALTH_TIMEOUT_MS: '150',
   DRAIN_DELAY_MS: '300'
 }

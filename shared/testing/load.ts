@@ -6,6 +6,8 @@ export interface LoadResult {
   /** Failed requests by cause: an HTTP status or an error code. */
   failures: Record<string, number>
   byInstance: Record<string, number>
+  /** The longest a request took, in ms. */
+  slowestMs: number
   /** The first few failed responses, for a useful assertion message. */
   examples: string[]
 }
@@ -16,12 +18,13 @@ export interface LoadResult {
  */
 export async function runLoad (opts: { url: string, durationMs: number, concurrency: number, method?: string, body?: string, maxRequests?: number, timeoutMs?: number, pauseMs?: number, signal?: AbortSignal }): Promise<LoadResult> {
   const agent = new Agent({ connections: opts.concurrency, keepAliveTimeout: 2_000 })
-  const result: LoadResult = { sent: 0, ok: 0, failures: {}, byInstance: {}, examples: [] }
+  const result: LoadResult = { sent: 0, ok: 0, failures: {}, byInstance: {}, slowestMs: 0, examples: [] }
   const stopAt = Date.now() + opts.durationMs
   const max = opts.maxRequests ?? 100_000
   const worker = async (): Promise<void> => {
     while (Date.now() < stopAt && result.sent < max && opts.signal?.aborted !== true) {
       result.sent += 1
+      const t0 = performance.now()
       try {
         const res = await request(opts.url, {
           method: (opts.method ?? 'GET') as 'GET',
@@ -44,6 +47,7 @@ export async function runLoad (opts: { url: string, durationMs: number, concurre
         const code = (err as { code?: string }).code ?? 'error'
         result.failures[code] = (result.failures[code] ?? 0) + 1
       }
+      result.slowestMs = Math.max(result.slowestMs, performance.now() - t0)
       if (opts.pauseMs !== undefined) await sleep(opts.pauseMs)
     }
   }

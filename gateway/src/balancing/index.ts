@@ -1,6 +1,7 @@
 import { ClusterError } from '../../../shared/src/errors.js'
 import { LatencyEwmaStrategy } from './latency-ewma.js'
 import { LeastOutstandingStrategy } from './least-outstanding.js'
+import { LeastSaturatedStrategy } from './least-saturated.js'
 import { RandomStrategy } from './random.js'
 import { RoundRobinStrategy } from './round-robin.js'
 import type { Random, Strategy } from './strategy.js'
@@ -11,7 +12,8 @@ const strategies = {
   'round-robin': () => RoundRobinStrategy(),
   random: (random?: Random) => RandomStrategy(random ? { random } : {}),
   'least-outstanding': (random?: Random) => LeastOutstandingStrategy(random ? { random } : {}),
-  'latency-ewma': (random?: Random) => LatencyEwmaStrategy(random ? { random } : {})
+  'latency-ewma': (random?: Random) => LatencyEwmaStrategy(random ? { random } : {}),
+  'least-saturated': (random?: Random) => LeastSaturatedStrategy(random ? { random } : {})
 } as const
 
 export type BalancerName = keyof typeof strategies

@@ -1,3 +1,5 @@
+import type { Capacity } from './saturation.js'
+
 /** What a strategy may look at: a snapshot of one upstream, never its socket. */
 export interface Candidate {
   readonly id: string
@@ -5,6 +7,8 @@ export interface Candidate {
   readonly inflight: number
   /** Exponentially weighted response time in ms; 0 when nothing is known yet. */
   readonly ewmaMs: number
+  /** The worker pool the instance publishes (CPU-bound services); undefined when it publishes none. */
+  readonly capacity?: Capacity | undefined
 }
 
 /**

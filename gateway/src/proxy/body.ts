@@ -14,17 +14,20 @@ export function isClientGone (err: unknown): boolean {
   return (err as { code?: string } | undefined)?.code === 'CLIENT_GONE'
 }
 
+const none: RequestBody = { kind: 'none' }
+
 /**
  * Small bodies of known length are read whole so a failed try can send them again; anything
  * larger streams straight through (no full buffering) and makes the request non-retryable.
+ * Only a body to read makes this asynchronous: most proxied requests have none.
  */
-export async function prepareBody (req: IncomingMessage, limit: number, replayLimit: number): Promise<RequestBody> {
+export function prepareBody (req: IncomingMessage, limit: number, replayLimit: number): RequestBody | Promise<RequestBody> {
   const lengthHeader = req.headers['content-length']
   const chunked = req.headers['transfer-encoding'] !== undefined
   const length = lengthHeader === undefined ? undefined : Number(lengthHeader)
-  if (!chunked && (length === undefined || length === 0)) return { kind: 'none' }
+  if (!chunked && (length === undefined || length === 0)) return none
   if (length !== undefined && length > limit) throw tooLarge(limit)
-  if (!chunked && length !== undefined && length <= replayLimit) return { kind: 'buffered', data: await readAll(req, limit) }
+  if (!chunked && length !== undefined && length <= replayLimit) return readAll(req, limit).then((data) => ({ kind: 'buffered', data }))
   const stream = new BodyLimit(limit)
   req.pipe(stream)
   return { kind: 'streamed', stream }

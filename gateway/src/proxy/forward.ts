@@ -18,6 +18,7 @@ import { classifyFailure, countsAgainstInstance, isFailureStatus, type TryFailur
 import { upstreamHeaders } from './headers.js'
 import { parseProxyPath } from './path.js'
 import { ProxyTry, type HeldResponse } from './proxy-try.js'
+import { runTries, type Hedging, type SettledTry, type Tries } from './hedge.js'
 import { deadlineHeader } from '../../../shared/src/service/deadline.js'
 import { retryKeyHeader } from '../../../shared/src/service/retry-key.js'
 import { randomUUID } from 'node:crypto'
@@ -36,6 +37,8 @@ export interface ProxyDeps {
   now?: () => number
   /** Serves GETs of `cacheable` services from the response cache (gateway/src/cache). */
   responseCache?: ResponseCache
+  /** Hedged requests for the services that opt in (absent: never hedge). */
+  hedging?: Hedging
 }
 
 /**
@@ -62,7 +65,8 @@ export async function proxy (req: IncomingMessage, res: ServerResponse, deps: Pr
   }
 }
 
-async function forward (req: IncomingMessage, res: ServerResponse, requestId: string, deps: ProxyDeps): Promise<void> {
+/** Not async itself: the promise is forwardTo's (or the cache's), one frame fewer per request. */
+function forward (req: IncomingMessage, res: ServerResponse, requestId: string, deps: ProxyDeps): Promise<void> {
   const target = parseProxyPath(req.url ?? '/')
   if (!target.ok) throw clusterError(target.code, target.message)
   const pool = deps.router.service(target.service)
@@ -70,10 +74,9 @@ async function forward (req: IncomingMessage, res: ServerResponse, requestId: st
   const spec = deps.router.spec(target.service)
   if (spec?.cacheable === true && deps.responseCache !== undefined) {
     // every method: reads may be answered from the cache, unsafe methods invalidate it (RFC 9111 §4.4)
-    await deps.responseCache.serve(req, res, requestId, target, async (q, s) => { await forwardTo(q, s, requestId, deps, target, pool, spec) })
-    return
+    return deps.responseCache.serve(req, res, requestId, target, async (q, s) => { await forwardTo(q, s, requestId, deps, target, pool, spec) })
   }
-  await forwardTo(req, res, requestId, deps, target, pool, spec)
+  return forwardTo(req, res, requestId, deps, target, pool, spec)
 }
 
 /** The tries for one request whose service is known (the response cache calls this on a miss). */
@@ -82,7 +85,8 @@ async function forwardTo (req: IncomingMessage, res: ServerResponse, requestId: 
   const now = deps.now ?? Date.now
   const started = now()
   const method = req.method ?? 'GET'
-  const body = await prepareBody(req, deps.config.bodyLimitBytes, deps.config.replayLimitBytes)
+  const prepared = prepareBody(req, deps.config.bodyLimitBytes, deps.config.replayLimitBytes)
+  const body = prepared instanceof Promise ? await prepared : prepared // most requests have no body: no await
   const role = spec?.routing === 'leader' && needsLeader(method, target.path) ? 'leader' : undefined
   const headers = upstreamHeaders(req.headers, { clientIp: req.socket.remoteAddress ?? '', requestId, host: req.headers.host })
   // one key for every try of this request, never the client's: a service that remembers it
@@ -93,7 +97,7 @@ async function forwardTo (req: IncomingMessage, res: ServerResponse, requestId: 
   const replayable = body.kind !== 'streamed'
   const retryNonIdempotent = spec?.retryNonIdempotent === true
 
-  let current: ProxyTry | undefined
+  let current: Tries | undefined
   let gone = false
   res.once('close', () => {
     if (res.writableFinished) return
@@ -108,11 +112,30 @@ async function forwardTo (req: IncomingMessage, res: ServerResponse, requestId: 
   let unknownOutcome: FailureKind | undefined
   let heldAnswer: HeldResponse | undefined
   deps.budget.requestStarted(started)
+  // hedged requests (issue 17): undefined unless the service opts in, this request is safe to
+  // send twice, and there is another instance to send it to
+  const hedge = spec?.hedge === true && pool.upstreams.length > 1
+    ? deps.hedging?.forRequest(pool.name, { enabled: true, method, role, bodyReplayable: replayable }, started)
+    : undefined
+  const startTry = (upstream: Upstream, hold: number, claim: ((attempt: ProxyTry) => boolean) | undefined): ProxyTry => {
+    tried.add(upstream)
+    deps.metrics.pick(pool.name, upstream.id)
+    const timeout = Math.max(1, Math.min(spec?.tryTimeoutMs ?? deps.config.tryTimeoutMs, deadline - now()))
+    // past this moment nobody waits for this try: an instance that was frozen and wakes up late
+    // must not act on it (a retried PUT executed after its retry would overwrite newer writes).
+    // A streamed body is never retried, and how long its upload takes is not known when the
+    // headers go: it carries no deadline (stamped before the upload, it failed every slow one);
+    // undici's headers timeout starts over once the body is sent, so its try is timed from then
+    const tryHeaders = claim === undefined ? headers : { ...headers } // a hedge's deadline is its own
+    if (replayable) tryHeaders[deadlineHeader] = String(now() + timeout)
+    upstream.started()
+    return ProxyTry.run(upstream, { origin: upstream.url, path: target.path, method: method as 'GET', headers: tryHeaders, body: dispatchBody, headersTimeout: timeout, bodyTimeout: timeout }, res, requestId, hold, claim)
+  }
   try {
     for (let attempt = 1; ; attempt++) {
-      const upstream = pool.pick(now(), { exclude: tried, role }) ??
+      const picked = pool.pick(now(), { exclude: tried, role }) ??
         (role !== undefined ? await waitForLeader(pool, tried, Math.min(deps.config.leaderWaitMs, deadline - now()), now) : undefined)
-      if (upstream === undefined) {
+      if (picked === undefined) {
         if (unknownOutcome !== undefined) status = writeError(res, tryError(unknownOutcome, target.service, now() >= deadline), requestId, deps.instanceId)
         else if (heldAnswer !== undefined) {
           status = heldAnswer.status
@@ -120,25 +143,21 @@ async function forwardTo (req: IncomingMessage, res: ServerResponse, requestId: 
         } else status = writeError(res, noUpstream(target.service, role), requestId, deps.instanceId)
         return
       }
-      tried.add(upstream)
-      deps.metrics.pick(pool.name, upstream.id)
-      const timeout = Math.max(1, Math.min(spec?.tryTimeoutMs ?? deps.config.tryTimeoutMs, deadline - now()))
-      const t0 = now()
-      // past this moment nobody waits for this try: an instance that was frozen and wakes up late
-      // must not act on it (a retried PUT executed after its retry would overwrite newer writes).
-      // A streamed body is never retried, and how long its upload takes is not known when the
-      // headers go: it carries no deadline (stamped before the upload, it failed every slow one);
-      // undici's headers timeout starts over once the body is sent, so its try is timed from then
-      if (replayable) headers[deadlineHeader] = String(t0 + timeout)
       // a 503 is held back from the client only when it could be retried elsewhere
       const retriable503 = may503BeRetried(method, replayable, retryNonIdempotent, attempt, deps.config.maxAttempts)
       // after a try whose outcome is unknown, a 503 ("not done") would tell the client less than
       // the truth: it is held, and answered as that unknown outcome
       const hold = retriable503 || unknownOutcome !== undefined ? 503 : 0
-      upstream.started()
-      current = ProxyTry.run(upstream, { origin: upstream.url, path: target.path, method: method as 'GET', headers, body: dispatchBody, headersTimeout: timeout, bodyTimeout: timeout }, res, requestId, hold)
-      const outcome = await current.done
-      const elapsed = now() - t0
+      current = runTries(picked, {
+        start: (upstream, claim) => startTry(upstream, hold, claim),
+        hedge,
+        deadline,
+        now,
+        pickSecond: () => pool.pick(now(), { exclude: tried }),
+        onHedge: (service, event) => { deps.metrics.hedge(service, event) },
+        onOther: (other, cancelled) => { settleOtherTry(other, cancelled, gone, pool, deps, now) }
+      })
+      const { upstream, outcome, startedAt: t0, elapsedMs: elapsed } = await current.done
       upstream.finished(elapsed)
       deps.traffic.recordTry(upstream.id, t0 + elapsed, elapsed, outcome.ok && outcome.status < 500)
       if (outcome.ok) {
@@ -220,6 +239,27 @@ function answerClientSideFailure (res: ServerResponse, failure: TryFailure, err:
   }
   deps.log.warn({ reqId: requestId, instance: upstream.id, err: err.message }, 'request cannot be forwarded')
   return writeError(res, clusterError('GW_ERR_UNFORWARDABLE', `the request cannot be forwarded: ${err.message}`), requestId, deps.instanceId)
+}
+
+/**
+ * The bookkeeping of a hedged request's try that did not decide it. One cancelled because its
+ * rival answered first is no fault of its instance; one that failed while its rival ran on, or
+ * answered a 503 that gave way to it, is counted as any try is.
+ */
+function settleOtherTry ({ upstream, outcome, startedAt, elapsedMs }: SettledTry, cancelled: boolean, gone: boolean, pool: ServicePool, deps: ProxyDeps, now: () => number): void {
+  upstream.finished(elapsedMs)
+  deps.traffic.recordTry(upstream.id, startedAt + elapsedMs, elapsedMs, outcome.ok && outcome.status < 500)
+  if (cancelled) return
+  if (outcome.ok) {
+    if (isFailureStatus(outcome.status)) noteFailure(pool, upstream, 'status5xx', deps, now())
+    else upstream.outlier.onSuccess(now())
+    return
+  }
+  // hedged requests have no streamed body: only the instance or the client can be at fault
+  const failure = classifyFailure(outcome.error, { clientGone: gone, bodyOverLimit: false, answerStarted: outcome.answerStarted, bodyUnsent: false })
+  if (!countsAgainstInstance(failure)) return
+  deps.metrics.upstreamError(pool.name, failure)
+  noteFailure(pool, upstream, failure, deps, now())
 }
 
 function noteFailure (pool: ServicePool, upstream: Upstream, failure: FailureKind, deps: ProxyDeps, at: number): void {

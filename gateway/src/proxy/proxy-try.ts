@@ -15,6 +15,9 @@ export type TryOutcome =
   | { ok: true, status: number, held?: HeldResponse }
   | { ok: false, error: Error, responseStarted: boolean, answerStarted: boolean }
 
+/** Why a hedged request's losing try is cancelled. */
+export const hedgeLost = Object.assign(new Error('another try answered first (hedged request)'), { code: 'HEDGE_LOST' })
+
 type Controller = Parameters<NonNullable<Dispatcher.DispatchHandler['onRequestStart']>>[0]
 
 /** A held answer larger than this is passed on as it is (and the request is not retried). */
@@ -31,6 +34,8 @@ export class ProxyTry implements Dispatcher.DispatchHandler {
   readonly #res: ServerResponse
   readonly #requestId: string
   readonly #holdStatus: number
+  /** Hedged requests: asked before writing the answer, false when another try answered first. */
+  readonly #claim: ((attempt: ProxyTry) => boolean) | undefined
   #controller: Controller | undefined
   #aborted: Error | undefined
   #status = 0
@@ -39,15 +44,16 @@ export class ProxyTry implements Dispatcher.DispatchHandler {
   #settle!: (outcome: TryOutcome) => void
   readonly done: Promise<TryOutcome>
 
-  constructor (res: ServerResponse, requestId: string, holdStatus = 0) {
+  constructor (res: ServerResponse, requestId: string, holdStatus = 0, claim?: (attempt: ProxyTry) => boolean) {
     this.#res = res
     this.#requestId = requestId
     this.#holdStatus = holdStatus
+    this.#claim = claim
     this.done = new Promise((resolve) => { this.#settle = resolve })
   }
 
-  static run (upstream: Upstream, opts: Dispatcher.DispatchOptions, res: ServerResponse, requestId: string, holdStatus = 0): ProxyTry {
-    const attempt = new ProxyTry(res, requestId, holdStatus)
+  static run (upstream: Upstream, opts: Dispatcher.DispatchOptions, res: ServerResponse, requestId: string, holdStatus = 0, claim?: (attempt: ProxyTry) => boolean): ProxyTry {
+    const attempt = new ProxyTry(res, requestId, holdStatus, claim)
     upstream.pool.dispatch(opts, attempt)
     return attempt
   }
@@ -80,6 +86,7 @@ export class ProxyTry implements Dispatcher.DispatchHandler {
       this.#held = { status: statusCode, headers, chunks: [], bytes: 0 }
       return
     }
+    if (!this.#mayAnswer()) return
     this.#started = true
     this.#res.writeHead(statusCode, downstreamHeaders(headers, this.#requestId))
   }
@@ -110,10 +117,18 @@ export class ProxyTry implements Dispatcher.DispatchHandler {
     this.#settle({ ok: false, error, responseStarted: this.#started || this.#res.headersSent, answerStarted: this.#status !== 0 })
   }
 
+  /** A hedged request's try may write its answer only if it is the first to have one. */
+  #mayAnswer (): boolean {
+    if (this.#claim === undefined || this.#claim(this)) return true
+    this.abort(hedgeLost)
+    return false
+  }
+
   /** Too large to hold: what was held goes out now, the rest streams as usual. */
   #release (): void {
     const held = this.#held!
     this.#held = undefined
+    if (!this.#mayAnswer()) return
     this.#started = true
     this.#res.writeHead(held.status, downstreamHeaders(held.headers, this.#requestId))
     for (const chunk of held.chunks) this.#res.write(chunk)

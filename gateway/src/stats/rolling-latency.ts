@@ -36,6 +36,23 @@ export class RollingLatency {
   }
 
   snapshot (now: number): WindowSnapshot {
+    const { merged, total, errors, seconds } = this.#merge(now)
+    return {
+      rps: total / Math.max(seconds, this.#slotMs / 1_000),
+      p50Ms: percentile(merged, total, 0.5),
+      p99Ms: percentile(merged, total, 0.99),
+      errorRate: total === 0 ? 0 : errors / total,
+      count: total
+    }
+  }
+
+  /** The q-th percentile over the window (e.g. 0.95) and how many requests it is drawn from. */
+  percentile (now: number, q: number): { percentileMs: number, count: number } {
+    const { merged, total } = this.#merge(now)
+    return { percentileMs: percentile(merged, total, q), count: total }
+  }
+
+  #merge (now: number): { merged: Uint32Array, total: number, errors: number, seconds: number } {
     const windowStart = now - this.#slotMs * this.#slots.length
     const merged = new Uint32Array(bucketCount)
     let total = 0
@@ -48,14 +65,7 @@ export class RollingLatency {
       errors += slot.errors
       for (let i = 0; i < bucketCount; i++) merged[i]! += slot.counts[i]!
     }
-    const seconds = Math.max(1, now - Math.max(oldest, windowStart)) / 1_000
-    return {
-      rps: total / Math.max(seconds, this.#slotMs / 1_000),
-      p50Ms: percentile(merged, total, 0.5),
-      p99Ms: percentile(merged, total, 0.99),
-      errorRate: total === 0 ? 0 : errors / total,
-      count: total
-    }
+    return { merged, total, errors, seconds: Math.max(1, now - Math.max(oldest, windowStart)) / 1_000 }
   }
 
   #slot (now: number): { start: number, counts: Uint32Array, errors: number, total: number } {

@@ -17,6 +17,11 @@ export class Traffic {
     return this.#services.get(name)?.snapshot(now)
   }
 
+  /** The service's request latency at percentile `q` over the window, and the requests it is drawn from. */
+  servicePercentile (name: string, now: number, q: number): { percentileMs: number, count: number } {
+    return this.#services.get(name)?.percentile(now, q) ?? { percentileMs: 0, count: 0 }
+  }
+
   instance (id: string, now: number): WindowSnapshot | undefined {
     return this.#instances.get(id)?.snapshot(now)
   }

@@ -4,8 +4,10 @@ import type { Router } from './router.js'
 import type { Upstream } from './upstream.js'
 
 export interface HealthCheckOptions {
-  /** @default 500 */
+  /** Between checks of an instance whose last check passed. @default 1000 */
   intervalMs: number
+  /** Between checks of an instance whose last check failed, or that is out of rotation. @default 250 */
+  fastIntervalMs: number
   /** @default 250 */
   timeoutMs: number
   log?: Logger
@@ -13,44 +15,51 @@ export interface HealthCheckOptions {
 }
 
 /**
- * Active health checks: GET /healthz on every instance each interval, on a dispatcher of its
- * own so probes never queue behind proxied traffic. A frozen instance times out, fails `fall`
- * probes and leaves rotation; after `rise` good probes it comes back and any ejection is lifted.
+ * Active health checks: GET /healthz on every instance, on a dispatcher of its own so probes
+ * never queue behind proxied traffic. Like HAProxy's `inter`/`fastinter`, an instance that keeps
+ * passing is checked at the (slower) interval, and one whose check just failed, or that is out of
+ * rotation, at the fast interval: a frozen instance still fails `fall` checks quickly and a
+ * thawed one passes `rise` checks quickly, while an idle cluster is not probed 40 times a second.
  */
 export class HealthChecker {
   readonly #router: Router
   readonly #opts: HealthCheckOptions
   readonly #agent = new Agent({ connections: 2, keepAliveTimeout: 5_000 })
+  /** When each instance is due its next check; unknown instances are due at once. */
+  readonly #due = new WeakMap<Upstream, number>()
+  readonly #probing = new WeakSet<Upstream>()
+  readonly #tickMs: number
   #timer: NodeJS.Timeout | undefined
   #running = false
 
   constructor (router: Router, opts: HealthCheckOptions) {
     this.#router = router
     this.#opts = opts
+    this.#tickMs = Math.min(opts.intervalMs, opts.fastIntervalMs)
   }
 
   start (): void {
     this.#running = true
-    this.#loop()
+    this.#timer = setInterval(() => { this.#checkDue(Date.now()) }, this.#tickMs)
+    this.#timer.unref()
   }
 
   async stop (): Promise<void> {
     this.#running = false
-    clearTimeout(this.#timer)
+    clearInterval(this.#timer)
     await this.#agent.close().catch(() => {})
   }
 
-  async probeAll (): Promise<void> {
-    await Promise.all([...this.#router.upstreams()].map(async (u) => await this.#probe(u)))
-  }
-
-  #loop (): void {
+  #checkDue (now: number): void {
     if (!this.#running) return
-    this.#timer = setTimeout(() => { void this.probeAll().finally(() => this.#loop()) }, this.#opts.intervalMs)
-    this.#timer.unref()
+    for (const upstream of this.#router.upstreams()) {
+      if (this.#probing.has(upstream) || (this.#due.get(upstream) ?? 0) > now) continue
+      void this.#probe(upstream)
+    }
   }
 
   async #probe (upstream: Upstream): Promise<void> {
+    this.#probing.add(upstream)
     let passed = false
     try {
       const res = await request(`${upstream.url}/healthz`, {
@@ -63,10 +72,17 @@ export class HealthChecker {
       passed = res.statusCode === 200
     } catch {
       passed = false
+    } finally {
+      this.#probing.delete(upstream)
     }
     const change = upstream.health.observe(passed)
+    const steady = passed && upstream.health.healthy
+    this.#due.set(upstream, Date.now() + (steady ? this.#opts.intervalMs : this.#opts.fastIntervalMs))
     if (change === undefined) return
-    if (change === 'healthy') upstream.outlier.readmit()
+    if (change === 'healthy') {
+      upstream.outlier.readmit()
+      upstream.admission.admit(Date.now()) // back after failing checks: slow start again
+    }
     this.#opts.log?.warn({ instance: upstream.id, url: upstream.url, state: change }, 'health changed')
     this.#opts.onChange?.(upstream, change)
   }

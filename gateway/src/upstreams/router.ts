@@ -3,12 +3,17 @@ import type { InstanceRecord } from '../../../shared/src/registry/types.js'
 import type { Snapshot } from '../../../shared/src/registry/watcher.js'
 import type { ServiceSpec } from '../../../topology.js'
 import { createStrategy } from '../balancing/index.js'
+import type { SlowStartPolicy } from '../resilience/slow-start.js'
 import { ServicePool } from './service-pool.js'
 import { Upstream, type UpstreamOptions } from './upstream.js'
 
 export interface RouterOptions extends UpstreamOptions {
   services: Readonly<Record<string, ServiceSpec>>
   panicThreshold: number
+  /** Slow start of newly admitted instances, for every service. */
+  slowStart?: SlowStartPolicy
+  /** Balancers that replace the topology's, by service. */
+  balancers?: Readonly<Record<string, string>>
   log?: Logger
   /** Told of instances joining, leaving and changing role, for the events timeline. */
   onEvent?: (event: { type: string, service: string, instance: string, message: string }) => void
@@ -74,7 +79,8 @@ export class Router {
   #pool (name: string): ServicePool {
     let pool = this.#pools.get(name)
     if (pool === undefined) {
-      pool = new ServicePool(name, createStrategy(this.#opts.services[name]?.balancer ?? 'least-outstanding'), this.#opts.panicThreshold)
+      const balancer = this.#opts.balancers?.[name] ?? this.#opts.services[name]?.balancer ?? 'least-outstanding'
+      pool = new ServicePool(name, createStrategy(balancer), this.#opts.panicThreshold, this.#opts.slowStart !== undefined ? { slowStart: this.#opts.slowStart } : {})
       this.#pools.set(name, pool)
     }
     return pool

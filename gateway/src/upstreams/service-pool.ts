@@ -1,4 +1,5 @@
-import type { Strategy } from '../balancing/strategy.js'
+import type { Random, Strategy } from '../balancing/strategy.js'
+import type { SlowStartPolicy } from '../resilience/slow-start.js'
 import type { Upstream } from './upstream.js'
 
 export interface PickOptions {
@@ -8,21 +9,33 @@ export interface PickOptions {
   role?: string
 }
 
+export interface ServicePoolOptions {
+  /** Ramp the share of newly admitted instances; absent or a window of 0: off. */
+  slowStart?: SlowStartPolicy
+  /** @default Math.random */
+  random?: Random
+}
+
 /**
  * The instances of one service and the shell around its strategy: drops unavailable ones,
  * short-circuits 0 or 1 candidates, and, when fewer than `panicThreshold` of them are
- * available, balances across all of them rather than fail (Envoy's panic mode).
+ * available, balances across all of them rather than fail (Envoy's panic mode). Instances in
+ * their slow-start ramp are kept to their weight.
  */
 export class ServicePool {
   readonly name: string
   readonly strategy: Strategy
   readonly panicThreshold: number
+  readonly #slowStart: SlowStartPolicy | undefined
+  readonly #random: Random
   upstreams: Upstream[] = []
 
-  constructor (name: string, strategy: Strategy, panicThreshold: number) {
+  constructor (name: string, strategy: Strategy, panicThreshold: number, opts: ServicePoolOptions = {}) {
     this.name = name
     this.strategy = strategy
     this.panicThreshold = panicThreshold
+    this.#slowStart = opts.slowStart !== undefined && opts.slowStart.windowMs > 0 ? opts.slowStart : undefined
+    this.#random = opts.random ?? Math.random
   }
 
   pick (now: number, { exclude, role }: PickOptions = {}): Upstream | undefined {
@@ -30,12 +43,23 @@ export class ServicePool {
     if (role !== undefined) candidates = candidates.filter((u) => u.role === role)
     if (exclude !== undefined && exclude.size > 0) candidates = candidates.filter((u) => !exclude.has(u))
     if (candidates.length === 0) return undefined
-    const available = candidates.filter((u) => u.available(now))
+    const available = candidates.filter((u) => this.#observe(u, now))
     // a role names one instance (the leader): an unavailable one is dead or deposed, never a fallback
     if (role !== undefined) return available.length <= 1 ? available[0] : this.strategy.select(available)
     const pool = available.length === 0 || available.length < this.panicThreshold * candidates.length ? candidates : available
     if (pool.length === 1) return pool[0]
-    return this.strategy.select(pool)
+    const chosen = this.strategy.select(pool)
+    if (chosen === undefined || this.#slowStart === undefined) return chosen
+    // slow start: an instance in its ramp keeps a pick with probability equal to its weight
+    // relative to the heaviest candidate, and otherwise the pick goes to one of the others: its
+    // share is that fraction of what the strategy would give it. Instances that ramp together
+    // (all of them, when the gateway starts) keep the strategy's choices as they are.
+    const weight = chosen.admission.weight(now, this.#slowStart)
+    if (weight >= 1) return chosen
+    let heaviest = weight
+    for (const u of pool) heaviest = Math.max(heaviest, u.admission.weight(now, this.#slowStart))
+    if (this.#random() * heaviest < weight) return chosen
+    return this.strategy.select(pool.filter((u) => u !== chosen)) ?? chosen
   }
 
   /** Ejection never takes out the last available instance. */
@@ -45,5 +69,12 @@ export class ServicePool {
 
   availableCount (now: number): number {
     return this.upstreams.reduce((n, u) => n + (u.available(now) ? 1 : 0), 0)
+  }
+
+  /** Availability, with its transitions noted for slow start (the picks are where admission is seen). */
+  #observe (upstream: Upstream, now: number): boolean {
+    const available = upstream.available(now)
+    upstream.admission.observe(available, now)
+    return available
   }
 }

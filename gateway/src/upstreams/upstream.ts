@@ -1,9 +1,11 @@
 import { Pool } from 'undici'
 import type { InstanceRecord } from '../../../shared/src/registry/types.js'
+import { capacityFromMeta, type Capacity } from '../balancing/saturation.js'
 import type { Candidate } from '../balancing/strategy.js'
 import { ewma } from '../balancing/latency-ewma.js'
 import { HealthState, type HealthPolicy } from '../resilience/health-state.js'
 import { OutlierDetector, type OutlierPolicy } from '../resilience/outlier-detector.js'
+import { Admission } from '../resilience/slow-start.js'
 
 export interface UpstreamOptions {
   health: HealthPolicy
@@ -19,7 +21,10 @@ export class Upstream implements Candidate {
   readonly pool: Pool
   readonly health: HealthState
   readonly outlier: OutlierDetector
-  record: InstanceRecord
+  /** When it was last admitted, for slow start. */
+  readonly admission = new Admission()
+  #record!: InstanceRecord
+  #capacity: Capacity | undefined
   inflight = 0
   ewmaMs = 0
 
@@ -32,7 +37,17 @@ export class Upstream implements Candidate {
     this.outlier = new OutlierDetector(opts.outlier)
   }
 
+  get record (): InstanceRecord { return this.#record }
+  /** A fresh registration (a heartbeat's meta) replaces the last one. */
+  set record (record: InstanceRecord) {
+    this.#record = record
+    this.#capacity = capacityFromMeta(record.meta)
+  }
+
   get role (): string { return this.record.role }
+
+  /** The worker pool it publishes, if any (saturation-aware balancing). */
+  get capacity (): Capacity | undefined { return this.#capacity }
 
   available (now: number): boolean {
     return this.health.healthy && !this.outlier.isEjected(now)

@@ -56,6 +56,9 @@ await runService({
     return {
       app,
       meta: { threads: config.threads },
+      // the gateway's least-saturated balancer weighs its requests in flight, plus the jobs that
+      // no gateway sees, by threads; busy and queued are there for people to read
+      liveMeta: () => ({ jobs: runner.active, busy: pool.busy, queued: pool.queueSize }),
       start: async () => {
         await cache.start()
         if (config.jobsEnabled) await runner.start()

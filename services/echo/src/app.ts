@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { FastifyInstance } from 'fastify'
+import { Counter, Gauge } from 'prom-client'
 import { createApp, type CommonAppOptions } from '../../../shared/src/service/create-app.js'
 import { clusterError } from '../../../shared/src/errors.js'
 
@@ -22,16 +23,43 @@ function integerParam (raw: unknown, name: string, min: number, max: number, fal
   return value
 }
 
+export interface EchoOptions {
+  /** Injected slowness: `ms` more for a `share` of requests (ECHO_SLOW_MS, ECHO_SLOW_SHARE). */
+  slow?: { ms: number, share: number }
+  /** @default Math.random */
+  random?: () => number
+}
+
 /** The stateless pool: answers any path with who served it, so balancing can be seen. */
-export function buildApp (identity: CommonAppOptions): FastifyInstance {
+export function buildApp (identity: CommonAppOptions, opts: EchoOptions = {}): FastifyInstance {
   const app = createApp(identity)
+  const random = opts.random ?? Math.random
+  const waiting = new Gauge({ name: 'echo_delays_waiting', help: 'Delayed answers waiting now', registers: [app.metricsRegistry] })
+  const cancelled = new Counter({ name: 'echo_delays_cancelled_total', help: 'Delayed answers abandoned because the caller went away (a gateway cancelling a hedged request\'s losing try)', registers: [app.metricsRegistry] })
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => { done(null, body) })
   app.route({
     method: ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'],
     url: '/*',
     handler: async (request, reply) => {
-      const { delayMs, status } = parseEchoParams(request.query as Record<string, unknown>)
-      if (delayMs > 0) await sleep(delayMs)
+      const params = parseEchoParams(request.query as Record<string, unknown>)
+      const { status } = params
+      const delayMs = params.delayMs + (opts.slow !== undefined && opts.slow.ms > 0 && random() < opts.slow.share ? opts.slow.ms : 0)
+      if (delayMs > 0) {
+        // a caller that leaves (a hedge answered first, a timeout) ends the wait: nobody reads the answer
+        const left = new AbortController()
+        const onClose = (): void => { if (!reply.raw.writableFinished) left.abort() }
+        reply.raw.once('close', onClose)
+        waiting.inc()
+        try {
+          await sleep(delayMs, undefined, { signal: left.signal })
+        } catch {
+          cancelled.inc()
+          return await reply.hijack()
+        } finally {
+          waiting.dec()
+          reply.raw.off('close', onClose)
+        }
+      }
       const [path = '/', query = ''] = request.url.split('?', 2)
       const body = request.body
       return await reply.code(status).send({

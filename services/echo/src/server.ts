@@ -1,10 +1,11 @@
 import { runService } from '../../../shared/src/service/run-service.js'
 import { buildApp } from './app.js'
+import { echoSpec } from './config.js'
 
 await runService({
   service: 'echo',
-  spec: {},
-  build: async ({ instanceId, log, registrar }) => ({
-    app: buildApp({ service: 'echo', instanceId, logger: log, readiness: () => registrar().registered ? [] : ['not registered'] })
+  spec: echoSpec,
+  build: async ({ config, instanceId, log, registrar }) => ({
+    app: buildApp({ service: 'echo', instanceId, logger: log, readiness: () => registrar().registered ? [] : ['not registered'] }, { slow: { ms: config.slowMs, share: config.slowShare } })
   })
 })

@@ -21,6 +21,7 @@ export interface ReplicaOptions {
  */
 export class LocalReplica {
   readonly #o: ReplicaOptions
+  #digests: { changes: number, digests: string[] } | undefined
 
   constructor (opts: ReplicaOptions) {
     this.#o = opts
@@ -48,8 +49,14 @@ export class LocalReplica {
     return writes.length
   }
 
+  /**
+   * Per-bucket digests, recomputed only when the data changed: every anti-entropy round asks for
+   * them (its own and its peers'), and an idle replica's answer is the same each time.
+   */
   digests (): string[] {
-    return bucketDigests(this.#o.store.records(), this.#o.digestBuckets)
+    const changes = this.#o.store.changes
+    if (this.#digests?.changes !== changes) this.#digests = { changes, digests: bucketDigests(this.#o.store.records(), this.#o.digestBuckets) }
+    return this.#digests.digests
   }
 
   bucket (bucket: number): KvRecord[] {

@@ -36,7 +36,9 @@ await runService({
     const replayed = await appendLog.open(() => store.size)
     log.info({ dataDir, ...replayed, records: store.size, clockOffsetMs: config.clockOffsetMs }, 'replica data loaded')
 
-    const watcher = new RegistryWatcher({ redisUrl: config.redisUrl, prefix: config.keyPrefix, log })
+    // peers joining, leaving and moving are announced at once; the refresh only catches a lapsed
+    // registration, and a call to a dead peer fails by itself meanwhile: no need to re-read often
+    const watcher = new RegistryWatcher({ redisUrl: config.redisUrl, prefix: config.keyPrefix, refreshMs: 2_000, log })
     await watcher.start()
     const directory = new ReplicaDirectory({ ids, self, watcher, service })
     const peers = new PeerClient()

@@ -14,6 +14,14 @@ import { Balances, decodeEntry } from './core/balances.js'
 import { mayEmit, roleOf, type LedgerRole } from './core/emit-policy.js'
 import { Outbox } from './core/outbox.js'
 
+/** How long one feed read blocks at the end of the stream (it returns at once when an entry arrives). */
+const readBlockMs = 2_000
+/**
+ * How long the emitter sleeps with nothing to send. It is woken at once by what makes sending
+ * possible (new entries, a claimed lease, the end of the rebuild): this is only a safety net.
+ */
+const idleEmitMs = 500
+
 export interface LedgerOptions {
   pair: PairName
   instanceId: string
@@ -131,6 +139,7 @@ export class Ledger {
   async stop (): Promise<void> {
     this.#running = false
     this.#wake?.()
+    this.#o.reader.close()
     await this.#lease?.stop()
     await Promise.race([Promise.all(this.#loops), sleep(3_000)])
   }
@@ -140,9 +149,11 @@ export class Ledger {
     while (this.#running) {
       let entries
       try {
-        entries = await reader.read(this.#cursor, readCount, 200)
+        // a blocked read returns as soon as an entry arrives; stop() closes the reader to end it
+        entries = await reader.read(this.#cursor, readCount, readBlockMs)
       } catch (err) {
-        if (this.#running) log.warn({ err: (err as Error).message }, 'feed read failed; retrying')
+        if (!this.#running) return
+        log.warn({ err: (err as Error).message }, 'feed read failed; retrying')
         await sleep(200)
         continue
       }
@@ -157,11 +168,12 @@ export class Ledger {
         if (compareInputIds(id, this.#floor) > 0) this.#outbox.push(output)
       }
       this.#applied.inc(entries.length)
-      if (!this.#rebuilt && entries.length < readCount) {
+      const justRebuilt = !this.#rebuilt && entries.length < readCount
+      if (justRebuilt) {
         this.#rebuilt = true
         log.info({ applied: this.#balances.applied, cursor: this.#cursor, outbox: this.#outbox.size }, 'state rebuilt from the feed')
       }
-      if (entries.length > 0) this.#wake?.()
+      if (entries.length > 0 || justRebuilt) this.#wake?.()
     }
   }
 
@@ -174,7 +186,8 @@ export class Ledger {
       const batch = allowed ? this.#outbox.peek(batchMax) : []
       const url = batch.length > 0 ? sink.pick() : undefined
       if (url === undefined) {
-        await this.#idle(batch.length > 0 ? 100 : 50)
+        // nothing to send: new entries, a claimed lease and a finished rebuild wake this loop at once
+        await this.#idle(batch.length > 0 ? 100 : idleEmitMs)
         continue
       }
       const epoch = lease?.epoch ?? 0

@@ -22,7 +22,9 @@ await runService({
     if (problems.length > 0) throw new ConfigError(problems.map((p) => `LEDGER_LEASE_*: ${p}`))
     const readerRedis = createRedis(config.redisUrl, log)
     const leaseRedis = pair === 'hot-warm' ? createRedis(config.redisUrl, log) : undefined
-    const watcher = new RegistryWatcher({ redisUrl: config.redisUrl, prefix: config.keyPrefix, refreshMs: 250, log })
+    // the sinks: joins and leaves are announced at once; the refresh only catches a lapsed
+    // registration, and until then a dead sink costs a failed send before the next one is tried
+    const watcher = new RegistryWatcher({ redisUrl: config.redisUrl, prefix: config.keyPrefix, refreshMs: 2_000, log })
     const sink = new SinkClient(watcher, { timeoutMs: config.sendTimeoutMs })
     const app = buildApp(
       {

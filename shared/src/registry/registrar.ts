@@ -11,6 +11,8 @@ export interface RegistrarOptions {
   ttlMs?: number
   /** @default ttlMs / 4 */
   heartbeatMs?: number
+  /** Facts that change while the instance runs (queue depth …), merged into `meta` at every heartbeat. */
+  liveMeta?: () => NonNullable<InstanceRecord['meta']>
   log?: Logger
 }
 
@@ -26,10 +28,13 @@ export class Registrar {
   readonly #ttlMs: number
   readonly #heartbeatMs: number
   readonly #log: Logger | undefined
+  readonly #liveMeta: RegistrarOptions['liveMeta']
   #record: InstanceRecord
   #timer: NodeJS.Timeout | undefined
   #registered = false
   #stopped = false
+  /** The record as last written to Redis: an unchanged one is only renewed. */
+  #written: string | undefined
 
   constructor (opts: RegistrarOptions) {
     this.#redis = opts.redis
@@ -39,6 +44,7 @@ export class Registrar {
     this.#ttlMs = opts.ttlMs ?? 2_000
     this.#heartbeatMs = opts.heartbeatMs ?? Math.max(50, Math.floor(this.#ttlMs / 4))
     this.#log = opts.log
+    this.#liveMeta = opts.liveMeta
   }
 
   get record (): InstanceRecord { return this.#record }
@@ -88,15 +94,23 @@ export class Registrar {
   }
 
   async #beat (announce = false): Promise<void> {
-    const record = this.#record
+    const record = this.#liveMeta === undefined ? this.#record : { ...this.#record, meta: { ...this.#record.meta, ...this.#liveMeta() } }
     const json = JSON.stringify(record)
+    const key = this.#keys.instance(record.id)
     try {
-      const tx = this.#redis.multi().set(this.#keys.instance(record.id), json, 'PX', this.#ttlMs).sadd(this.#keys.ids, record.id)
+      if (!announce && this.#registered && json === this.#written) {
+        // nothing changed: one small command renews the TTL (an idle cluster heartbeats 40 times a second)
+        if (await this.#redis.pexpire(key, this.#ttlMs) === 1) return
+        // the key is gone (it lapsed during a stall, or Redis restarted empty): register afresh, loudly
+        announce = true
+      }
+      const tx = this.#redis.multi().set(key, json, 'PX', this.#ttlMs).sadd(this.#keys.ids, record.id)
       // announce on first registration, after an outage, and on a change, so watchers need not wait for a refresh
       if (announce || !this.#registered) tx.publish(this.#keys.channel, JSON.stringify({ type: 'up', instance: record } satisfies RegistryEvent))
       await tx.exec()
       if (!this.#registered) this.#log?.info({ url: record.url, role: record.role }, 'registered')
       this.#registered = true
+      this.#written = json
     } catch (err) {
       if (this.#registered) this.#log?.warn({ err: (err as Error).message }, 'heartbeat failed; will retry')
       this.#registered = false

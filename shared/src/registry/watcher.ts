@@ -31,6 +31,8 @@ export class RegistryWatcher extends EventEmitter<{ change: [Snapshot] }> {
   readonly #redis: Redis
   readonly #sub: Redis
   #snapshot = new Map<string, InstanceRecord>()
+  /** Each registration's JSON as last read, with the record parsed from it. */
+  #raw = new Map<string, { raw: string, record: InstanceRecord }>()
   #timer: NodeJS.Timeout | undefined
   #readySince = 0
   #healthy = false
@@ -79,16 +81,29 @@ export class RegistryWatcher extends EventEmitter<{ change: [Snapshot] }> {
       records = []
       const lapsed: string[] = []
       const seen = new Set<string>()
+      const parsed = new Map<string, { raw: string, record: InstanceRecord }>()
       raws.forEach((raw, i) => {
         const id = ids[i] as string
         if (raw === null) {
           lapsed.push(id)
           return
         }
+        // most refreshes find every registration as it was: reuse the record checked last time
+        const known = this.#raw.get(id)
+        if (known !== undefined && known.raw === raw) {
+          records.push(known.record)
+          parsed.set(id, known)
+          return
+        }
         const check = checkRecord(raw)
-        if (check.ok) records.push(check.record)
-        else this.#reportInvalid(`key ${this.#keys.instance(id)}`, check.problem, seen)
+        if (check.ok) {
+          records.push(check.record)
+          parsed.set(id, { raw, record: check.record })
+        } else {
+          this.#reportInvalid(`key ${this.#keys.instance(id)}`, check.problem, seen)
+        }
       })
+      this.#raw = parsed
       for (const key of this.#reported.keys()) if (key.startsWith('key ') && !seen.has(key)) this.#reported.delete(key)
       if (lapsed.length > 0) await this.#redis.srem(this.#keys.ids, ...lapsed).catch(() => {})
       if (!this.#healthy) this.#log?.info({ instances: records.length }, 'registry reachable')
@@ -155,6 +170,7 @@ function sameSnapshot (a: Snapshot, b: Snapshot): boolean {
   if (a.size !== b.size) return false
   for (const [id, record] of a) {
     const other = b.get(id)
+    if (other === record) continue // reused unchanged by a refresh: no need to compare
     if (other === undefined || JSON.stringify(other) !== JSON.stringify(record)) return false
   }
   return true

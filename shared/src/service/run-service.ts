@@ -34,6 +34,8 @@ export interface BuiltService {
   /** Initial registry role. @default 'member' */
   role?: string
   meta?: InstanceRecord['meta']
+  /** Facts that change as it runs (queue depth …), published with every heartbeat. */
+  liveMeta?: () => NonNullable<InstanceRecord['meta']>
   /** Runs after the instance is listening and registered (start consumers, elections …). */
   start?: () => Promise<void>
   /** Runs after deregistration, before the HTTP server drains. */
@@ -80,6 +82,7 @@ export async function runService<S extends ConfigSpec> (def: ServiceDefinition<S
     prefix: config.keyPrefix,
     ttlMs: config.registryTtlMs,
     heartbeatMs: config.heartbeatMs,
+    ...(built.liveMeta !== undefined ? { liveMeta: built.liveMeta } : {}),
     log,
     record: { id: instanceId, service: def.service, url, role: built.role ?? 'member', startedAt: Date.now(), ...(built.meta ? { meta: built.meta } : {}) }
   })

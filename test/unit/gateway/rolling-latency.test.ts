@@ -26,3 +26,14 @@ describe('RollingLatency', () => {
     expect(w.snapshot(10_100)).toMatchObject({ count: 1, errorRate: 0 })
   })
 })
+
+describe('RollingLatency.percentile', () => {
+  it('gives any percentile of the window and the count it is drawn from', () => {
+    const w = new RollingLatency()
+    for (let i = 0; i < 100; i++) w.record(10_000 + i, i < 94 ? 2 : 50, true)
+    expect(w.percentile(10_500, 0.9)).toMatchObject({ count: 100 })
+    expect(w.percentile(10_500, 0.9).percentileMs).toBeLessThan(2.4)
+    expect(w.percentile(10_500, 0.95).percentileMs).toBeGreaterThanOrEqual(50)
+    expect(w.percentile(60_000, 0.95)).toEqual({ percentileMs: 0, count: 0 })
+  })
+})

@@ -4,6 +4,8 @@ import { HintBook } from '../../../services/kv-quorum/src/core/hints.js'
 import { resolveRead } from '../../../services/kv-quorum/src/core/read-resolution.js'
 import { fromWire, isKey, toWire, type KvRecord } from '../../../services/kv-quorum/src/core/record.js'
 import { VersionedStore } from '../../../services/kv-quorum/src/core/store.js'
+import { HybridClock } from '../../../services/kv-quorum/src/core/hlc.js'
+import { LocalReplica } from '../../../services/kv-quorum/src/replica.js'
 
 const rec = (key: string, t: number, value: string | null = `v${t}`, n = 'a'): KvRecord => ({ key, value: value === null ? null : Buffer.from(value), version: { t, c: 0, n } })
 
@@ -118,5 +120,35 @@ describe('records on the wire', () => {
 
   it.each([['k1', true], ['a.b-c_d:e', true], ['', false], ['a/b', false], ['a b', false], ['k'.repeat(257), false], ['.', false], ['..', false], ['...', true]])('isKey(%j) → %s', (key, ok) => {
     expect(isKey(key)).toBe(ok)
+  })
+})
+
+describe('digests of an unchanged replica (anti-entropy on an idle cluster)', () => {
+  const replicaOver = (store: VersionedStore): LocalReplica =>
+    new LocalReplica({ store, log: { append: async () => {}, compact: async () => {} }, clock: new HybridClock(() => 1_000), wallNow: () => 1_000, tombstoneGraceMs: 100, digestBuckets: 8 })
+
+  it('counts changes: applied records and collected tombstones, not stale or repeated ones', () => {
+    const store = new VersionedStore()
+    store.apply(rec('a', 5))
+    expect(store.changes).toBe(1)
+    store.apply(rec('a', 5)) // same
+    store.apply(rec('a', 4)) // stale
+    expect(store.changes).toBe(1)
+    store.apply(rec('b', 1, null)) // a tombstone
+    expect(store.collectTombstones(10)).toBe(1)
+    expect(store.changes).toBe(3)
+  })
+
+  it('computes them once per change, and recomputes them after one', () => {
+    const store = new VersionedStore()
+    for (let i = 0; i < 20; i++) store.apply(rec(`k${i}`, i + 1))
+    const replica = replicaOver(store)
+    const first = replica.digests()
+    expect(replica.digests()).toBe(first) // the same array: nothing was hashed again
+    expect(first).toEqual(bucketDigests(store.records(), 8))
+    store.apply(rec('k3', 100))
+    const second = replica.digests()
+    expect(second).not.toBe(first)
+    expect(second).toEqual(bucketDigests(store.records(), 8))
   })
 })

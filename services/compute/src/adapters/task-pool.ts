@@ -33,6 +33,8 @@ export class TaskPool {
   readonly #pool: Piscina
   readonly #o: TaskPoolOptions
   readonly #runs: Counter<'task' | 'result'> | undefined
+  /** Tasks handed to Piscina and not yet settled, queued or running. */
+  #pending = 0
 
   constructor (options: TaskPoolOptions) {
     this.#o = options
@@ -63,6 +65,11 @@ export class TaskPool {
     return this.#o.threads
   }
 
+  /** Threads running a task now (what the gateway's saturation-aware balancer reads from the registry). */
+  get busy (): number {
+    return Math.min(this.#o.threads, Math.max(0, this.#pending - this.#pool.queueSize))
+  }
+
   async run (req: TaskRequest, { signal, timeoutMs = this.#o.taskTimeoutMs }: { signal?: AbortSignal, timeoutMs?: number } = {}): Promise<TaskResult> {
     // Piscina's own maxQueue check lets tasks through while a thread is starting: bound it here
     if (this.#pool.queueSize >= this.#o.maxQueue) {
@@ -71,6 +78,7 @@ export class TaskPool {
     }
     const deadline = AbortSignal.timeout(timeoutMs)
     const combined = signal === undefined ? deadline : AbortSignal.any([signal, deadline])
+    this.#pending += 1
     try {
       const result = await this.#pool.run(req, { signal: combined }) as TaskResult
       this.#runs?.inc({ task: req.task, result: 'ok' })
@@ -91,6 +99,8 @@ export class TaskPool {
       }
       this.#runs?.inc({ task: req.task, result: 'error' })
       throw computeError('COMPUTE_ERR_TASK_FAILED', `${req.task} failed: ${message}`, err)
+    } finally {
+      this.#pending -= 1
     }
   }
 

@@ -10,8 +10,12 @@ export type ApplyOutcome = 'applied' | 'stale' | 'same'
  */
 export class VersionedStore {
   readonly #records = new Map<string, KvRecord>()
+  #changes = 0
 
   get size (): number { return this.#records.size }
+
+  /** Goes up with every change: what was derived from the records at one count still holds at it. */
+  get changes (): number { return this.#changes }
 
   get (key: string): KvRecord | undefined {
     return this.#records.get(key)
@@ -25,6 +29,7 @@ export class VersionedStore {
       if (order === 0) return 'same'
     }
     this.#records.set(record.key, record)
+    this.#changes++
     return 'applied'
   }
 
@@ -41,6 +46,7 @@ export class VersionedStore {
         dropped++
       }
     }
+    this.#changes += dropped
     return dropped
   }
 }

@@ -18,4 +18,9 @@ export class FeedReader {
     const entries = reply?.[0]?.[1] ?? []
     return entries.map(([id, fields]) => ({ id, fields }))
   }
+
+  /** Ends a blocked read at once (its connection is this reader's alone). */
+  close (): void {
+    this.#redis.disconnect()
+  }
 }
