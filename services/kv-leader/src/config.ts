@@ -29,8 +29,8 @@ export const kvLeaderSpec = {
   leaderSilenceMs: integer('KV_LEADER_SILENCE_MS', 400, { min: 10, max: 60_000 }),
   /** How often an idle leader sends an empty append (liveness, commit index). @default 100 */
   heartbeatMs: integer('KV_HEARTBEAT_MS', 100, { min: 5, max: 20_000 }),
-  /** How often a leader's state machine sees the clock (deadlines, heartbeats). @default 20 */
-  tickMs: integer('KV_TICK_MS', 20, { min: 1, max: 1_000 }),
+  /** How often a leader's state machine sees the clock (deadlines, heartbeats). @default 50 */
+  tickMs: integer('KV_TICK_MS', 50, { min: 1, max: 1_000 }),
   /** A write not acknowledged by its quorum within this fails with 503. @default 1000 */
   writeTimeoutMs: integer('KV_WRITE_TIMEOUT_MS', 1_000, { min: 10, max: 120_000 }),
   /** How long a follower waits for a leader before answering 503. @default 2000 */

@@ -63,7 +63,8 @@ await runService({
       },
       observe: (outcome) => metrics.record?.(outcome)
     })
-    const watcher = new RegistryWatcher({ redisUrl: config.redisUrl, prefix: config.keyPrefix, refreshMs: 250, log })
+    // joins and leaves are announced at once; the slow refresh only catches a registration that lapsed
+    const watcher = new RegistryWatcher({ redisUrl: config.redisUrl, prefix: config.keyPrefix, refreshMs: 2_000, log })
     watcher.on('change', () => {
       driver.setPeers(new Map(watcher.instances(service).filter((r) => r.id !== instanceId).map((r) => [r.id, r.url])))
     })
