@@ -18,7 +18,7 @@ const sleep = async (ms: number): Promise<void> => await new Promise((resolve) =
 
 async function refusedLate (url: string, route: string): Promise<number> {
   const text = await (await request(`${url}/metrics`)).body.text()
-  const line = text.split('\n').find((l) => l.startsWith('http_server_requests_total') && l.includes(`route="${route}"`) && l.includes('status="504"'))
+  const line = text.split('\n').find((l) => l.startsWith('http_server_requests_total') && l.includes(`route="${route}"`) && l.includes('status="503"'))
   return line === undefined ? 0 : Number(line.split(' ').at(-1))
 }
 
