@@ -11,13 +11,18 @@ const header = `# Generated from topology.ts by \`npm run compose\`. Do not edit
 
 /**
  * Healthcheck timing. Docker runs every check as a process exec'd into the container, and an exec
- * costs ~40 ms of CPU in dockerd, containerd and runc whatever the command (measured on a 2-core
- * machine): with 20 containers, a 10 s interval is ~8 % of one core. Containers start together on
- * two cores, so the start period is long enough for the slowest to boot; the timeout is generous
- * because a loaded machine can stall a container for seconds without anything being wrong.
+ * costs ~45 ms of CPU in dockerd, containerd and runc whatever the command (measured on a 2-core
+ * machine): 21 containers checked every 10 s cost ~10 % of one core. Nothing routes on these
+ * checks (the gateway checks every instance itself every 500 ms): they are for `docker compose ps`
+ * and orchestration, so every 30 s is enough (~3 %). The first check runs one interval after the
+ * start (Docker 20.10 has no start_interval); the start period covers a slow boot on two cores,
+ * and the timeout is generous because a loaded machine can stall a container for seconds.
  */
-export const healthcheckTiming = { interval: '10s', timeout: '5s', retries: 3, startPeriod: '60s' } as const
-/** Redis is what every container waits for (`service_healthy`): checked more often until healthy. */
+export const healthcheckTiming = { interval: '30s', timeout: '5s', retries: 3, startPeriod: '60s' } as const
+/**
+ * `redis` is what every other container waits for (`service_healthy`), and Docker runs the first
+ * check one interval after the start: a shorter interval for it starts the cluster sooner.
+ */
 export const redisHealthcheckTiming = { interval: '5s', timeout: '5s', retries: 10, startPeriod: '30s' } as const
 
 /**
@@ -48,8 +53,8 @@ function healthcheckBlock (test: string[], timing: { interval: string, timeout: 
 }
 
 /** A Redis or Sentinel container's healthcheck and its restart policy. */
-function redisHealthcheck (port?: number): string[] {
-  return [...healthcheckBlock(redisHealthcheckTest(port), redisHealthcheckTiming), '    restart: unless-stopped']
+function redisHealthcheck (port?: number, timing: typeof healthcheckTiming | typeof redisHealthcheckTiming = healthcheckTiming): string[] {
+  return [...healthcheckBlock(redisHealthcheckTest(port), timing), '    restart: unless-stopped']
 }
 
 function healthcheck (port: number): string[] {
@@ -60,31 +65,88 @@ function environment (env: Record<string, string>): string[] {
   return ['    environment:', ...Object.entries(env).map(([k, v]) => `      ${k}: ${JSON.stringify(v)}`)]
 }
 
+const sentinels = ['redis-sentinel-1', 'redis-sentinel-2', 'redis-sentinel-3']
+
+/**
+ * Shell lines that set MASTER to the primary the Sentinels know (empty when none answers: the
+ * first start, or no Sentinel profile). `$$` is compose's escape for a literal `$`.
+ */
+function askSentinels (except?: string): string[] {
+  return [
+    'MASTER=""',
+    `for s in ${sentinels.filter((s) => s !== except).join(' ')}; do`,
+    '  MASTER=$$(redis-cli -h $$s -p 26379 --raw sentinel get-master-addr-by-name nines 2>/dev/null | head -n 1 || true)',
+    '  [ -n "$$MASTER" ] && break',
+    'done'
+  ]
+}
+
+/** A `command:` running a shell script, as a YAML block so the file stays readable. */
+function shellCommand (lines: string[]): string[] {
+  return ['    command:', '      - sh', '      - -c', '      - |', ...lines.map((l) => `        ${l}`)]
+}
+
+/**
+ * A Redis data node (`redis`, or `redis-replica` of the Sentinel profile). It never decides
+ * alone that it is the primary: at start it asks the Sentinels and becomes the replica of the
+ * primary they name. Only when none answers does `redis` start as the primary and `redis-replica`
+ * as its replica. (A fixed `--replicaof redis` made a restarted primary the replica of its own
+ * replica: no primary for 26 s in the compose smoke test.) Each announces its service name, so
+ * what the Sentinels know stays valid when a container restarts with another address.
+ */
+function dataNode (me: 'redis' | 'redis-replica'): string[] {
+  return shellCommand([
+    'set -eu',
+    ...askSentinels(),
+    '[ -z "$$MASTER" ] && MASTER=redis',
+    `ARGS="--appendonly yes --appendfsync always --repl-diskless-sync-delay 0 --replica-announce-ip ${me}"`,
+    `[ "$$MASTER" = ${me} ] && exec redis-server $$ARGS`,
+    'exec redis-server $$ARGS --replicaof "$$MASTER" 6379'
+  ])
+}
+
+/**
+ * A Sentinel: it asks its peers for the current primary before it falls back to `redis`, so a
+ * restarted Sentinel never monitors a demoted primary, and writes a fresh config at every start
+ * (Sentinel rewrites its config file).
+ */
+function sentinel (me: string): string[] {
+  return shellCommand([
+    'set -eu',
+    ...askSentinels(me),
+    '[ -z "$$MASTER" ] && MASTER=redis',
+    'cat > /tmp/sentinel.conf <<EOF',
+    'port 26379',
+    'sentinel resolve-hostnames yes',
+    'sentinel announce-hostnames yes',
+    `sentinel announce-ip ${me}`,
+    'sentinel monitor nines $$MASTER 6379 2',
+    'sentinel down-after-milliseconds nines 2000',
+    'sentinel failover-timeout nines 10000',
+    'sentinel parallel-syncs nines 1',
+    'EOF',
+    'exec redis-sentinel /tmp/sentinel.conf'
+  ])
+}
+
 /** The Sentinel profile's REDIS_URL: docs/redis-ha.md. */
-export const composeSentinelUrl = 'redis+sentinel://redis-sentinel-1:26379,redis-sentinel-2:26379,redis-sentinel-3:26379/nines'
+export const composeSentinelUrl = `redis+sentinel://${sentinels.map((s) => `${s}:26379`).join(',')}/nines`
 // NINES_REDIS_URL switches every process to the Sentinel profile's primary (see sentinelServices)
 // eslint-disable-next-line no-template-curly-in-string -- compose interpolation, not a JS template
 const common = { REDIS_URL: '${NINES_REDIS_URL:-redis://redis:6379}', HOST: '0.0.0.0', ADVERTISE_HOST: 'auto', LOG_LEVEL: 'info' }
 
 /**
- * `--profile sentinel`: a replica of `redis` and three Sentinels (quorum 2) watching it as
- * `nines`. Started with NINES_REDIS_URL set to `composeSentinelUrl`, every process finds the
- * primary through the Sentinels and follows a failover (docs/redis-ha.md).
+ * `--profile sentinel`: a replica of `redis` and three Sentinels (quorum 2) watching the primary
+ * as `nines`. Started with NINES_REDIS_URL set to `composeSentinelUrl` (deploy/compose/sentinel.env
+ * sets both), every process finds the primary through the Sentinels and follows a failover
+ * (docs/redis-ha.md).
  */
 function sentinelServices (): string[] {
-  const sentinelConf = [
-    'port 26379',
-    'sentinel resolve-hostnames yes',
-    'sentinel announce-hostnames yes',
-    'sentinel monitor nines redis 6379 2',
-    'sentinel down-after-milliseconds nines 2000',
-    'sentinel failover-timeout nines 10000',
-    'sentinel parallel-syncs nines 1'
-  ].join('\\n')
   const lines = [
     '  redis-replica:',
     '    image: redis:7-alpine',
-    '    command: ["redis-server", "--replicaof", "redis", "6379", "--appendonly", "yes", "--appendfsync", "always", "--repl-diskless-sync-delay", "0"]',
+    '    user: redis',
+    ...dataNode('redis-replica'),
     '    profiles: ["sentinel"]',
     '    volumes:',
     '      - redis-replica-data:/data',
@@ -94,12 +156,12 @@ function sentinelServices (): string[] {
     ...redisHealthcheck(),
     ''
   ]
-  for (const n of [1, 2, 3]) {
+  for (const name of sentinels) {
     lines.push(
-      `  redis-sentinel-${n}:`,
+      `  ${name}:`,
       '    image: redis:7-alpine',
-      // Sentinel rewrites its config file: write a fresh one in the container at every start
-      `    command: ["sh", "-c", "printf '${sentinelConf}\\n' > /tmp/sentinel.conf && exec redis-sentinel /tmp/sentinel.conf"]`,
+      '    user: redis',
+      ...sentinel(name),
       '    profiles: ["sentinel"]',
       '    depends_on:',
       '      redis:',
@@ -120,10 +182,12 @@ export function renderCompose (t: Topology): string {
   const lines: string[] = [header, 'services:',
     '  redis:',
     '    image: redis:7-alpine',
-    '    command: ["redis-server", "--appendonly", "yes", "--appendfsync", "always"]',
+    // the image's own user, as its entrypoint would choose for a plain redis-server command
+    '    user: redis',
+    ...dataNode('redis'),
     '    volumes:',
     '      - redis-data:/data',
-    ...redisHealthcheck(),
+    ...redisHealthcheck(undefined, redisHealthcheckTiming),
     '',
     ...sentinelServices(),
     '  gateway:',
