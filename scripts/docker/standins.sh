@@ -126,8 +126,9 @@ if [ "$need_redis" = 1 ]; then
   printf '#!/bin/sh\nexit 101\n' >"$root/usr/sbin/policy-rc.d"
   chmod +x "$root/usr/sbin/policy-rc.d"
   mount -t proc proc "$root/proc"
-  chroot "$root" apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive chroot "$root" apt-get install -y -qq --no-install-recommends redis-server redis-sentinel >/dev/null
+  { chroot "$root" apt-get update -qq \
+    && DEBIAN_FRONTEND=noninteractive chroot "$root" apt-get install -y -qq --no-install-recommends redis-server redis-sentinel; } \
+    >"$work/apt.log" 2>&1 || { tail -20 "$work/apt.log" >&2; exit 1; }
   umount "$root/proc"
   # The official image builds Redis with protected mode off, so that other containers reach it
   # without a password; these wrappers do the same for Debian's binaries, unless the command
