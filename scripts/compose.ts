@@ -94,15 +94,15 @@ function shellCommand (lines: string[]): string[] {
  * replica: no primary for 26 s in the compose smoke test.) Each announces its service name, so
  * what the Sentinels know stays valid when a container restarts with another address.
  */
-function dataNode (me: 'redis' | 'redis-replica'): string[] {
-  return shellCommand([
+export function dataNodeScript (me: 'redis' | 'redis-replica'): string[] {
+  return [
     'set -eu',
     ...askSentinels(),
     '[ -z "$$MASTER" ] && MASTER=redis',
     `ARGS="--appendonly yes --appendfsync always --repl-diskless-sync-delay 0 --replica-announce-ip ${me}"`,
     `[ "$$MASTER" = ${me} ] && exec redis-server $$ARGS`,
     'exec redis-server $$ARGS --replicaof "$$MASTER" 6379'
-  ])
+  ]
 }
 
 /**
@@ -110,8 +110,8 @@ function dataNode (me: 'redis' | 'redis-replica'): string[] {
  * restarted Sentinel never monitors a demoted primary, and writes a fresh config at every start
  * (Sentinel rewrites its config file).
  */
-function sentinel (me: string): string[] {
-  return shellCommand([
+export function sentinelScript (me: string): string[] {
+  return [
     'set -eu',
     ...askSentinels(me),
     '[ -z "$$MASTER" ] && MASTER=redis',
@@ -126,7 +126,7 @@ function sentinel (me: string): string[] {
     'sentinel parallel-syncs nines 1',
     'EOF',
     'exec redis-sentinel /tmp/sentinel.conf'
-  ])
+  ]
 }
 
 /** The Sentinel profile's REDIS_URL: docs/redis-ha.md. */
@@ -146,7 +146,7 @@ function sentinelServices (): string[] {
     '  redis-replica:',
     '    image: redis:7-alpine',
     '    user: redis',
-    ...dataNode('redis-replica'),
+    ...shellCommand(dataNodeScript('redis-replica')),
     '    profiles: ["sentinel"]',
     '    volumes:',
     '      - redis-replica-data:/data',
@@ -161,7 +161,7 @@ function sentinelServices (): string[] {
       `  ${name}:`,
       '    image: redis:7-alpine',
       '    user: redis',
-      ...sentinel(name),
+      ...shellCommand(sentinelScript(name)),
       '    profiles: ["sentinel"]',
       '    depends_on:',
       '      redis:',
@@ -184,7 +184,7 @@ export function renderCompose (t: Topology): string {
     '    image: redis:7-alpine',
     // the image's own user, as its entrypoint would choose for a plain redis-server command
     '    user: redis',
-    ...dataNode('redis'),
+    ...shellCommand(dataNodeScript('redis')),
     '    volumes:',
     '      - redis-data:/data',
     ...redisHealthcheck(undefined, redisHealthcheckTiming),
