@@ -25,24 +25,26 @@ done
 export COMPOSE_PROJECT_NAME="${NINES_SMOKE_PROJECT:-nines-smoke}"
 skip () { echo "compose smoke test skipped: $*"; exit 0; }
 
-if ! command -v docker >/dev/null 2>&1 || ! command -v docker-compose >/dev/null 2>&1; then
-  { [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; } || skip "no docker and no root apt-get to install it"
+have_compose () { docker compose version >/dev/null 2>&1 || command -v docker-compose >/dev/null 2>&1; }
+daemon_up () { docker info >/dev/null 2>&1; }
+if ! have_compose || { ! daemon_up && ! command -v dockerd >/dev/null 2>&1; }; then
+  { [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; } || skip "no Docker engine or compose, and no root apt-get to install them"
   echo "== installing docker.io and docker-compose (Debian packages)"
   (export DEBIAN_FRONTEND=noninteractive; apt-get update -qq && apt-get install -y -qq docker.io docker-compose >/dev/null) \
     || skip "docker.io/docker-compose could not be installed"
 fi
-if ! docker info >/dev/null 2>&1; then
+if ! daemon_up; then
   { [ "$(id -u)" = 0 ] && command -v dockerd >/dev/null 2>&1; } || skip "no Docker daemon answers and this user cannot start one"
   # left running on purpose: the next run (and its image cache) reuses it
   echo "== starting dockerd (log: /var/log/nines-dockerd.log)"
   nohup dockerd >/var/log/nines-dockerd.log 2>&1 &
-  for _ in $(seq 60); do docker info >/dev/null 2>&1 && break; sleep 0.5; done
-  docker info >/dev/null 2>&1 || skip "dockerd does not start here: $(tail -1 /var/log/nines-dockerd.log)"
+  for _ in $(seq 60); do daemon_up && break; sleep 0.5; done
+  daemon_up || skip "dockerd does not start here: $(tail -1 /var/log/nines-dockerd.log)"
 fi
 # `docker compose` (v2 plugin) when there is one, else Debian's docker-compose (v1)
 if docker compose version >/dev/null 2>&1; then compose=(docker compose); else compose=(docker-compose); fi
 echo "== compose smoke test: docker $(docker version -f '{{.Server.Version}}'), $("${compose[@]}" version --short 2>/dev/null || echo compose), project $COMPOSE_PROJECT_NAME"
-[ -f dist/scripts/docker/smoke/main.js ] || npm run build >/dev/null
+npm run build >/dev/null # the checks run from dist/ (incremental: quick where CI has just built)
 
 bash scripts/docker/standins.sh
 
