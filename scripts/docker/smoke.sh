@@ -87,6 +87,13 @@ if [ "$status" != 0 ]; then
     echo "--- $(docker inspect -f '{{.Name}}' "$id") ($state)"
     docker logs --tail 20 "$id" 2>&1 || true
   done
+  if [ "$profile" = sentinel ]; then
+    # a Sentinel that stalls over 2 s (a starved CPU) enters TILT mode and does nothing for 30 s
+    for id in $(docker ps -q --filter "label=com.docker.compose.project=$COMPOSE_PROJECT_NAME" --filter "label=com.docker.compose.service=redis-sentinel-1"); do
+      echo "--- redis-sentinel-1"
+      docker logs "$id" 2>&1 | grep -v 'Failed to resolve hostname' | tail -25 || true
+    done
+  fi
 fi
 
 down_at=$SECONDS
