@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { renderCompose } from '../../scripts/compose.js'
+import { renderCompose, renderSentinelEnv } from '../../scripts/compose.js'
 import { instanceSpecs, topology } from '../../topology.js'
 
 const root = resolve(import.meta.dirname, '../..')
@@ -11,6 +11,10 @@ const file = resolve(root, 'docker-compose.yml')
 describe('docker-compose.yml', () => {
   it('is exactly what topology.ts generates (run `npm run compose` after changing the topology)', () => {
     expect(readFileSync(file, 'utf8')).toBe(renderCompose(topology))
+  })
+
+  it('has the Sentinel env file `npm run compose` writes beside it', () => {
+    expect(readFileSync(resolve(root, 'deploy/compose/sentinel.env'), 'utf8')).toBe(renderSentinelEnv())
   })
 
   it('has every instance of the topology, with replicas for interchangeable ones', () => {
