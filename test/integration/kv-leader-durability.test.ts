@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { deadlineHeader } from '../../shared/src/service/deadline.js'
 import { ids, kv, KvCluster, waitFor } from './kv-leader-harness.js'
 
 // fsync on every write here, and compaction past 20 entries: the restart cases read back what
@@ -38,6 +39,21 @@ describe('kv-leader durability and quorum', () => {
     expect((await kv(cluster.url(leader), 'GET', '/keys/after-quorum')).text).toBe('ok')
     await cluster.startNode(down[1]!)
     await caughtUp(down[1]!, leader)
+  })
+
+  it('a write whose caller waits longer than KV_WRITE_TIMEOUT_MS rides out a stall of the quorum (a Redis restart holds acknowledgements so)', async () => {
+    const leader = await cluster.waitForLeader()
+    const followers = ids.filter((id) => id !== leader)
+    for (const id of followers) cluster.nodes.get(id)!.signal('SIGSTOP')
+    try {
+      // the caller (the gateway) waits 4 s; the quorum is back after 1.2 s, past the 800 ms KV_WRITE_TIMEOUT_MS
+      const write = kv(cluster.url(leader), 'PUT', '/keys/stalled', 'v', { [deadlineHeader]: String(Date.now() + 4_000) })
+      await new Promise((resolve) => setTimeout(resolve, 1_200))
+      for (const id of followers) cluster.nodes.get(id)!.signal('SIGCONT')
+      expect((await write).status).toBe(201)
+    } finally {
+      for (const id of followers) cluster.nodes.get(id)!.signal('SIGCONT')
+    }
   })
 
   it('a frozen follower: the other two keep acknowledging; thawed, it catches up', async () => {

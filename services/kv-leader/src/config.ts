@@ -31,7 +31,11 @@ export const kvLeaderSpec = {
   heartbeatMs: integer('KV_HEARTBEAT_MS', 100, { min: 5, max: 20_000 }),
   /** How often a leader's state machine sees the clock (deadlines, heartbeats). @default 50 */
   tickMs: integer('KV_TICK_MS', 50, { min: 1, max: 1_000 }),
-  /** A write not acknowledged by its quorum within this fails with 503. @default 1000 */
+  /**
+   * A write from a caller that sent no deadline, not acknowledged by its quorum within this,
+   * answers 503 KVL_ERR_OUTCOME_UNKNOWN; one with a deadline (through the gateway) waits until
+   * just before it. @default 1000
+   */
   writeTimeoutMs: integer('KV_WRITE_TIMEOUT_MS', 1_000, { min: 10, max: 120_000 }),
   /** How long a follower waits for a leader before answering 503. @default 2000 */
   leaderWaitMs: integer('KV_LEADER_WAIT_MS', 2_000, { min: 0, max: 60_000 }),

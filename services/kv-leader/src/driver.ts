@@ -42,6 +42,11 @@ export interface DriverDeps {
 
 export interface WriteResult { version: number, created: boolean }
 
+/** The longest a write waits for its quorum, whatever deadline its caller gave. */
+const maxWriteWaitMs = 30_000
+/** How much earlier than the caller's deadline a write that has not committed is answered. */
+const deadlineSlackMs = 50
+
 export interface WriteRequest {
   op: 'put' | 'del'
   key: string
@@ -186,7 +191,11 @@ export class ReplicaDriver {
    */
   async write (w: WriteRequest): Promise<WriteResult> {
     const now = this.#now()
-    const budget = w.deadline === undefined ? this.#t.writeTimeoutMs : Math.min(this.#t.writeTimeoutMs, w.deadline - Date.now())
+    // A caller that said how long it waits (the gateway's try deadline) is answered by then, not
+    // earlier: a write stalled for a second (a Redis restart holds followers' acknowledgements)
+    // then still commits, where a shorter timeout would turn it into "outcome unknown". A little
+    // before the deadline, so the answer arrives while the caller still listens.
+    const budget = w.deadline === undefined ? this.#t.writeTimeoutMs : Math.min(maxWriteWaitMs, w.deadline - Date.now() - deadlineSlackMs)
     return await new Promise<WriteResult>((resolve, reject) => {
       this.#dispatch({
         type: 'propose',
