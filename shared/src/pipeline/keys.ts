@@ -17,12 +17,15 @@ export interface PairKeys {
 
 export interface PipelineKeys {
   feed: string
+  /** string: written before a WAIT that must cover what a read saw (`confirmSeenReplicated`) */
+  fence: string
   pair: (pair: PairName) => PairKeys
 }
 
 export function pipelineKeys (prefix: string): PipelineKeys {
   return {
     feed: `${prefix}:feed:events`,
+    fence: `${prefix}:pipeline:fence`,
     pair: (pair) => ({
       stats: `${prefix}:sink:${pair}:stats`,
       outputs: `${prefix}:sink:${pair}:outputs`,
