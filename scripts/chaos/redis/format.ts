@@ -35,7 +35,7 @@ export function formatRedisReport (r: RedisChaosReport): string {
   lines.push(`- epoch regressions over ${reg.samples} confirmed samples: hot-warm at the sink ${reg.hotWarmSink}, accepted ${reg.hotWarmAccepted}, hot-warm lease counter ${reg.hotWarmLease}, kv-leader lease counter ${reg.kvLeaderLease}`)
   lines.push('')
   lines.push('## Pairs verify', '')
-  for (const p of r.verify) lines.push(`- ${p.pair}: ${p.inputs} inputs, ${p.outputs} outputs, missing ${p.missing}, wrong ${p.wrong}, extra ${p.extra}, conflicts ${p.conflicts}, duplicates stored ${p.duplicatesStored}: ${p.ok ? 'ok' : 'FAILED'}`)
+  for (const p of r.verify) lines.push(`- ${p.pair}: ${p.inputs} inputs, ${p.outputs} outputs, missing ${p.missing}, acknowledged without an output ${p.ackedMissing} of ${p.acked}, wrong ${p.wrong}, extra ${p.extra}, conflicts ${p.conflicts}, duplicates stored ${p.duplicatesStored}: ${p.ok ? 'ok' : 'FAILED'}`)
   lines.push('')
   lines.push('## Faults', '')
   lines.push('| at | kind | primary | new primary after | first acknowledged write after |', '|---|---|---|---|---|')

@@ -13,11 +13,11 @@ import { killAll } from '../../../shared/testing/processes.js'
 import { startSentinelTopology } from '../../../shared/testing/redis-sentinel.js'
 import { fetchRegistry } from '../adapters/cluster.js'
 import { OpenLoopClient } from '../open-loop.js'
-import { chaosWorkloads, type Workload } from '../workloads.js'
+import { chaosWorkloads, feedAccount, type Workload } from '../workloads.js'
 import { startWholeCluster } from './cluster.js'
 import { injectRedisFault, planRedisFaults, type RedisFaultEvent, type RedisFaultKind } from './faults.js'
 import { duplicateAppends, firstAcknowledgedAfter, missingAcknowledged, regressions, spread, workloadFigures, type Spread, type WorkloadFigures } from './measures.js'
-import { acknowledgingFeed, acknowledgingJobs, feedAccount, type Acknowledgements } from './workloads.js'
+import { jobsWorkload } from './workloads.js'
 
 export interface RedisChaosOptions {
   seed: number
@@ -79,14 +79,9 @@ export async function runRedisChaos (opts: RedisChaosOptions): Promise<RedisChao
     const { gatewayUrl } = await startWholeCluster(ha.url, prefix, dir)
     await ha.waitUntilRedundant()
     const runId = `${opts.seed.toString(36)}${Date.now().toString(36).slice(-4)}`
-    const acks: Acknowledgements = { events: [], jobs: [] }
     const scale = opts.rateScale ?? 1
     const present = new Set(Object.keys(await fetchRegistry(gatewayUrl)))
-    const workloads: Workload[] = [
-      ...chaosWorkloads(runId).filter((w) => w.name !== 'feed'),
-      acknowledgingFeed(runId, acks),
-      acknowledgingJobs(runId, acks)
-    ].filter((w) => present.has(w.service))
+    const workloads: Workload[] = [...chaosWorkloads(runId), jobsWorkload(runId)].filter((w) => present.has(w.service))
     const plans = workloads.map((workload) => ({ workload, rate: (opts.rates?.[workload.name] ?? workload.rate) * scale })).filter((p) => p.rate > 0)
     log(`load: ${plans.map((p) => `${p.workload.name} ${p.rate}/s`).join(', ')}`)
 
@@ -134,15 +129,17 @@ export async function runRedisChaos (opts: RedisChaosOptions): Promise<RedisChao
       return { ...f, withinBound: f.longestErrorWindowMs <= bound }
     })
 
-    // what the final primary holds
+    // what the final primary holds, against what was acknowledged
+    const ackedBy = (workload: string): string[] => records.flatMap((r) => r.workload === workload && r.ackId !== undefined ? [r.ackId] : [])
+    const acks = { events: ackedBy('feed'), jobs: ackedBy('compute jobs') }
     const keys = pipelineKeys(prefix)
     const stream = (await redis.xrange(keys.feed, '-', '+')) as Array<[string, string[]]>
-    const storedIds = new Set(stream.map(([id]) => id))
-    const lostEvents = missingAcknowledged(acks.events, storedIds)
+    const lostEvents = missingAcknowledged(acks.events, new Set(stream.map(([id]) => id)))
     const entries = stream.map(([, f]) => ({ account: f[f.indexOf('account') + 1] ?? '', amount: Number(f[f.indexOf('amount') + 1]) }))
     const ours = new Set(Array.from({ length: 8 }, (_, n) => feedAccount(runId, n)))
     const jobs = await jobOutcomes(gatewayUrl, acks.jobs, 90_000)
-    const report = await verifyPairsEventually(redis, prefix, 60_000)
+    // every input one output per pair, and every acknowledged event among them
+    const report = await verifyPairsEventually(redis, prefix, 60_000, { acked: acks.events })
     const sinkOutputsLost = regressions(sampled.outputs.hotHot) + regressions(sampled.outputs.hotWarm)
     const result: RedisChaosReport = {
       tool: 'nines chaos --redis sentinel',
