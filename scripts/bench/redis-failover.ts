@@ -1,16 +1,15 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
 import { request } from 'undici'
 import { createRedis } from '../../shared/src/redis.js'
 import { pipelineKeys } from '../../shared/src/pipeline/keys.js'
 import { verifyPairsEventually } from '../../shared/src/pipeline/verify.js'
-import { fastTimings } from '../../shared/testing/cluster.js'
-import { killAll, spawnNode } from '../../shared/testing/processes.js'
+import { killAll } from '../../shared/testing/processes.js'
 import { startSentinelTopology } from '../../shared/testing/redis-sentinel.js'
 import { startTimedLoad, summarizeOutcomes, type LoadSummary } from '../../shared/testing/timed-load.js'
-import { builtEntry, instanceSpecs, topology, type ServiceSpec } from '../../topology.js'
-import { freePort } from '../launcher/ports.js'
+import { topology } from '../../topology.js'
+import { startWholeCluster } from '../chaos/redis/cluster.js'
 
 /**
  * `npm run bench:redis-failover`: the Sentinel topology and the whole topology (every instance,
@@ -20,7 +19,6 @@ import { freePort } from '../launcher/ports.js'
  * how many acknowledged feed events are missing from the stream and whether `verify` passes
  * for the pairs. Knobs: FAILOVERS, CONNECTIONS (per workload, default 2), SETTLE_MS (2000).
  */
-const root = resolve(import.meta.dirname, '../../..')
 const failovers = Number(process.env.FAILOVERS ?? 3)
 const connections = Number(process.env.CONNECTIONS ?? 2)
 const settleMs = Number(process.env.SETTLE_MS ?? 2_000)
@@ -55,27 +53,7 @@ async function main (): Promise<void> {
   const ha = await startSentinelTopology()
   const redis = createRedis(ha.url, undefined, { enableOfflineQueue: true, maxRetriesPerRequest: null })
   try {
-    const env = { ...fastTimings, REDIS_URL: ha.url, NINES_PREFIX: prefix, LOG_LEVEL: 'info', KV_DATA_ROOT: dataRoot }
-    const starting: Array<Promise<unknown>> = []
-    for (const [service, spec] of Object.entries(topology.services as Record<string, ServiceSpec>)) {
-      for (const instance of instanceSpecs(service, spec)) {
-        const extra: Record<string, string> = { ...spec.env, ...instance.env, INSTANCE_ID: instance.id }
-        if (extra.KVQ_DATA_DIR !== undefined) extra.KVQ_DATA_DIR = join(dataRoot, instance.id)
-        const proc = spawnNode(resolve(root, builtEntry(spec)), { ...env, ...extra })
-        starting.push(proc.waitForLog((e) => e.msg === 'service ready', 30_000))
-      }
-    }
-    await Promise.all(starting)
-    const port = await freePort()
-    const gatewayProc = spawnNode(resolve(root, 'dist/gateway/src/server.js'), { ...env, PORT: String(port) })
-    await gatewayProc.waitForLog((e) => e.msg === 'gateway ready')
-    const gateway = `http://127.0.0.1:${port}`
-    for (let i = 0; i < 200; i++) {
-      const res = await request(`${gateway}/readyz`)
-      await res.body.dump()
-      if (res.statusCode === 200) break
-      await new Promise((resolve) => setTimeout(resolve, 100))
-    }
+    const { gatewayUrl: gateway } = await startWholeCluster(ha.url, prefix, dataRoot)
     if ('kv-quorum' in services) {
       // every key exists before the load, so a GET's 404 can only mean a lost write
       for (let k = 0; k < 100; k++) {

@@ -6,6 +6,10 @@ import { defaultBounds, parseBounds } from './core/bounds.js'
 import { formatConsole, formatMarkdown } from './format.js'
 import { runChaos } from './run.js'
 import { parseRates } from './workloads.js'
+import { sentinelChaosMain, sentinelRequested } from './redis/main.js'
+
+// `--redis sentinel`: the Redis failover run (scripts/chaos/redis), which starts its own cluster
+if (sentinelRequested(process.argv.slice(2))) process.exit(await sentinelChaosMain())
 
 /**
  * `npm run chaos -- --duration 120 --seed 7`: a mixed open-loop load through the gateway while

@@ -65,6 +65,9 @@ function failed (status: number, body: string): Interpreted {
   return { outcome: 'fail', cause: errorCause(status, body), ...(code !== undefined ? { code } : {}) }
 }
 
+/** The feed accounts of a run: `chaos-<run>-<n>`. */
+export const feedAccount = (runId: string, n: number): string => `chaos-${runId}-${n}`
+
 /** The feed's 202 carries the id of the event it appended: the acknowledgement the pairs verify checks. */
 function interpretFeed (_op: PlannedOp, status: number, body: string): Interpreted {
   if (status !== 202 && status !== 200 && status !== 201) return failed(status, body)
@@ -177,7 +180,9 @@ export function chaosWorkloads (runId: string, keyCount = 16): Workload[] {
       shape: 'pipeline',
       idempotent: false,
       rate: 50,
-      next: (seq) => ({ method: 'POST', path: '/api/feed/events', body: JSON.stringify({ account: `chaos-${runId}-${seq % 8}`, amount: 1 + (seq % 7) }), headers: { 'content-type': 'application/json' }, kind: 'request' }),
+      // each event carries an Idempotency-Key (so the gateway may retry it) and an amount of its
+      // own (so an event appended twice shows in the feed as two entries with one amount)
+      next: (seq) => ({ method: 'POST', path: '/api/feed/events', body: JSON.stringify({ account: feedAccount(runId, seq % 8), amount: seq + 1 }), headers: { 'content-type': 'application/json', 'idempotency-key': `${runId}-e${seq}` }, kind: 'request' }),
       interpret: interpretFeed
     },
     registerWorkload('kv-leader', 'kv-leader', 'leader', runId, keyCount, 40, true),

@@ -15,7 +15,10 @@ import { freePort } from './ports.js'
  * Startup is fast because nothing is left to discovery: each Sentinel's config names its own id,
  * the other two Sentinels and the replica, so a failover is possible from the first second.
  * A data node that dies is started again (after `restartDelayMs`) as a replica of whichever node
- * the Sentinels now call primary, so the pair heals and the next failover is possible too.
+ * the Sentinels now call primary, and one that comes back still acting as a primary (it was
+ * frozen, or restarted at once, while the Sentinels promoted its replica) is made a replica at
+ * once, not at the Sentinels' next INFO round: the pair heals, writes can be confirmed on a
+ * replica again, and the next failover is possible too.
  */
 export interface SentinelRedisOptions {
   /** Data, configs and logs of the five processes go under this directory. */
@@ -52,6 +55,15 @@ export interface SentinelRedis {
   primaryPort: () => Promise<number>
   /** kill -9 the current primary; resolves with its port. */
   killPrimary: () => Promise<number>
+  /**
+   * Chaos: kill -9 the current primary and start it again at once, on its own data, as a
+   * primary — before the Sentinels notice, or while they promote the replica (they then demote
+   * it, and whatever it accepted meanwhile is discarded). Meant for `persistence: true`: without
+   * it the node comes back empty. Resolves with its port.
+   */
+  rejoinPrimary: () => Promise<number>
+  /** Chaos: SIGSTOP the current primary for `ms`, then SIGCONT. Resolves with its port once it runs again. */
+  freezePrimary: (ms: number) => Promise<number>
   /** Resolves once the Sentinels name a primary other than `oldPort`, with the new port. */
   waitForFailover: (oldPort: number, timeoutMs?: number) => Promise<number>
   /**
@@ -132,6 +144,8 @@ export async function startSentinelRedis (opts: SentinelRedisOptions): Promise<S
 
   const sentinelBin = spawnSync('redis-sentinel', ['--version'], { stdio: 'ignore' }).status === 0 ? 'redis-sentinel' : 'redis-server'
   const nodes = [makeProc('redis-a', ports.a, 'redis-server'), makeProc('redis-b', ports.b, 'redis-server')]
+  /** Data nodes restarted at once by `rejoinPrimary`: not to be restarted again as replicas. */
+  const rejoining = new Set<Proc>()
   const sentinels = ports.s.map((port, i) => makeProc(`sentinel-${i + 1}`, port, sentinelBin))
   const ids = sentinels.map(() => randomBytes(20).toString('hex'))
 
@@ -161,7 +175,7 @@ export async function startSentinelRedis (opts: SentinelRedisOptions): Promise<S
 
   function onExit (proc: Proc): void {
     writePids()
-    if (stopping || restartDelayMs <= 0 || !nodes.includes(proc)) return
+    if (stopping || restartDelayMs <= 0 || !nodes.includes(proc) || rejoining.has(proc)) return
     print(`${proc.name} (port ${proc.port}) exited; starting it again as a replica in ${restartDelayMs} ms`)
     setTimeout(() => {
       if (stopping) return
@@ -216,6 +230,55 @@ export async function startSentinelRedis (opts: SentinelRedisOptions): Promise<S
     throw err
   }
 
+  /** The primary a majority of the live Sentinels name (quorum 2 of 3), or undefined while they disagree. */
+  const agreedPrimaryPort = async (): Promise<number | undefined> => {
+    const votes = new Map<number, number>()
+    for (const sentinel of sentinels) {
+      if (!sentinel.alive()) continue
+      const addr = await askNode(sentinel.port, ['SENTINEL', 'get-master-addr-by-name', masterName]).catch(() => null) as [string, string] | null
+      if (addr !== null) votes.set(Number(addr[1]), (votes.get(Number(addr[1])) ?? 0) + 1)
+    }
+    return [...votes].find(([, n]) => n >= 2)?.[0]
+  }
+
+  /*
+   * A primary frozen, or restarted at once, while the Sentinels promoted its replica comes back
+   * believing it still leads. The Sentinels demote it only at their next INFO round (every 10 s),
+   * and until then the new primary has no replica: no write can be confirmed (WAIT), and the
+   * stale one accepts writes that its demotion will discard. Do at once what they will do.
+   */
+  let demoting = false
+  /** Whether any live Sentinel sees the primary down or a failover under way: then hands off. */
+  const unsettled = async (): Promise<boolean> => {
+    for (const sentinel of sentinels) {
+      if (!sentinel.alive()) continue
+      const fields = await askNode(sentinel.port, ['SENTINEL', 'master', masterName]).catch(() => undefined) as string[] | undefined
+      const flags = fields?.[fields.indexOf('flags') + 1] ?? 'unknown'
+      if (fields === undefined || /s_down|o_down|failover_in_progress|unknown/.test(flags)) return true
+    }
+    return false
+  }
+  const demoteStalePrimaries = async (): Promise<void> => {
+    const primary = await agreedPrimaryPort()
+    // only once the failover is over and its primary leads: never against a promotion in progress
+    if (primary === undefined || await unsettled()) return
+    const leads = await askNode(primary, ['ROLE']).catch(() => undefined) as [string] | undefined
+    if (leads?.[0] !== 'master') return
+    for (const node of nodes) {
+      if (node.port === primary || !node.alive() || stopping) continue
+      const role = await askNode(node.port, ['ROLE']).catch(() => undefined) as [string] | undefined
+      if (role?.[0] !== 'master') continue
+      await askNode(node.port, ['REPLICAOF', '127.0.0.1', String(primary)])
+      print(`${node.name} (port ${node.port}) still acted as a primary: now a replica of port ${primary}`)
+    }
+  }
+  const watchdog = setInterval(() => {
+    if (stopping || demoting) return
+    demoting = true
+    void demoteStalePrimaries().catch(() => {}).finally(() => { demoting = false })
+  }, 500)
+  watchdog.unref()
+
   const url = sentinelUrl(ports.s.map((port) => ({ host: '127.0.0.1', port })), masterName)
   const nodeOn = (port: number): Proc | undefined => nodes.find((n) => n.port === port)
   let current = ports.a
@@ -223,6 +286,31 @@ export async function startSentinelRedis (opts: SentinelRedisOptions): Promise<S
   const killPrimary = async (): Promise<number> => {
     const port = await primaryPort()
     await nodeOn(port)?.kill('SIGKILL')
+    return port
+  }
+  const rejoinPrimary = async (): Promise<number> => {
+    const port = await primaryPort()
+    const node = nodeOn(port)
+    if (node === undefined) throw new Error(`no data node on port ${port}`)
+    rejoining.add(node)
+    try {
+      await node.kill('SIGKILL')
+      await node.start(dataArgs(node.name, node.port))
+    } finally {
+      rejoining.delete(node)
+    }
+    return port
+  }
+  const freezePrimary = async (ms: number): Promise<number> => {
+    const port = await primaryPort()
+    const pid = nodeOn(port)?.pid()
+    if (pid === undefined) throw new Error(`no running data node on port ${port}`)
+    process.kill(pid, 'SIGSTOP')
+    try {
+      await new Promise((resolve) => setTimeout(resolve, ms))
+    } finally {
+      process.kill(pid, 'SIGCONT')
+    }
     return port
   }
   const waitForFailover = async (oldPort: number, timeoutMs = 20_000): Promise<number> => {
@@ -268,11 +356,14 @@ export async function startSentinelRedis (opts: SentinelRedisOptions): Promise<S
     sentinels,
     primaryPort,
     killPrimary,
+    rejoinPrimary,
+    freezePrimary,
     waitForFailover,
     pid: () => nodeOn(current)?.pid(),
     restart: async () => { await waitForFailover(await killPrimary()) },
     stop: async () => {
       stopping = true
+      clearInterval(watchdog)
       // Sentinels first, so stopping the primary does not start a failover
       await Promise.all(sentinels.map(async (s) => await s.kill('SIGTERM')))
       await Promise.all(nodes.map(async (n) => await n.kill('SIGTERM')))

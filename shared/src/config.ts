@@ -148,6 +148,8 @@ export const commonSpec = {
   advertiseHost: string('ADVERTISE_HOST', ''),
   /** One Redis (`redis://…`) or a Sentinel-monitored primary (`redis+sentinel://…`): docs/redis-ha.md. */
   redisUrl: redisLocation('REDIS_URL', 'redis://127.0.0.1:6379'),
+  /** How long a write that must survive a failover waits for the replicas (WAIT) before answering 503; unused with one Redis. */
+  redisWaitMs: integer('REDIS_WAIT_MS', 500, { min: 1, max: 10_000 }),
   keyPrefix: string('NINES_PREFIX', 'nines', { pattern: /^[A-Za-z0-9_.:-]{1,64}$/ }),
   /** Set by the launcher: the process exits when its launcher is gone. */
   parentPid: integer('NINES_PARENT_PID', 0, { min: 0 }),

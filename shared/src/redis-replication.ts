@@ -64,6 +64,21 @@ export async function confirmReplicated (redis: Redis, mark: ReplicationMark, op
 }
 
 /**
+ * Confirms that everything this client *read* since `mark` — writes of other connections
+ * included — is on the required replicas, before the caller acts on it (a mark it trims to, a
+ * feed entry it applies, a duplicate it acknowledges). A read leaves WAIT nothing to wait for,
+ * so a small write to `fenceKey` comes first: the replication stream is one sequence, and the
+ * fence's place in it is after every write the read could have seen. Throws like
+ * `confirmReplicated`; returns at once, without a round trip, when no replica is required.
+ */
+export async function confirmSeenReplicated (redis: Redis, mark: ReplicationMark, fenceKey: string, opts: ConfirmOptions = {}): Promise<number> {
+  const replicas = opts.replicas ?? requiredReplicas(redis)
+  if (replicas <= 0) return 0
+  await redis.set(fenceKey, '1', 'PX', 60_000)
+  return await confirmReplicated(redis, mark, { ...opts, replicas })
+}
+
+/**
  * Runs a pipeline (or MULTI) built by `build`, then confirms it reached the required replicas.
  * Returns the replies of the built commands; a command error is thrown as is.
  *
@@ -101,4 +116,17 @@ export async function nextEpoch (redis: Redis, key: string, opts: ConfirmOptions
   const epoch = Number(await redis.eval(bumpScript, 1, key, String(Math.max(0, Math.floor(opts.atLeast ?? 0)))))
   await confirmReplicated(redis, mark, opts)
   return epoch
+}
+
+/**
+ * Whether a failed Redis write may nevertheless have happened (the outcome is unknown), as
+ * opposed to certainly not: an error reply (READONLY, OOM, a script's own error) means Redis
+ * refused it, and a client that was not connected never sent it. Anything else — the connection
+ * closed while the command was in flight, a WAIT that did not confirm — may have written.
+ */
+export function mayHaveWritten (err: unknown): boolean {
+  const e = err as { name?: string, code?: string, message?: string }
+  if (e.code === 'REDIS_ERR_NOT_REPLICATED') return true
+  if (e.name === 'ReplyError') return false
+  return !/isn't writeable|enableOfflineQueue/.test(e.message ?? '')
 }

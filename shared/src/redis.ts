@@ -1,6 +1,7 @@
 import { Redis, type RedisOptions } from 'ioredis'
 import type { Logger } from './logger.js'
 import { parseRedisTarget, type RedisTarget } from './redis-target.js'
+import { followSwitches } from './sentinel-switch.js'
 
 export type { Redis }
 
@@ -15,8 +16,9 @@ const clients = new WeakMap<Redis, ClientState>()
  *
  * `url` is any form `parseRedisTarget` accepts. With `redis+sentinel://…` the client asks the
  * Sentinels for the current primary on every (re)connection, checks that the server it reached
- * really is a primary, and reconnects on a `READONLY` reply (it reached a demoted primary): a
- * failover looks to callers like a short outage, never like a wrong server.
+ * really is a primary, reconnects on a `READONLY` reply (it reached a demoted primary), and
+ * reconnects when the Sentinels announce a new primary (`followSwitches`: a frozen primary keeps
+ * its connections open): a failover looks to callers like a short outage, never like a wrong server.
  */
 export function createRedis (url: string, log?: Logger, overrides: RedisOptions = {}): Redis {
   const target = parseRedisTarget(url)
@@ -34,6 +36,8 @@ export function createRedis (url: string, log?: Logger, overrides: RedisOptions 
     : new Redis({ ...common, ...sentinelOptions(target), ...overrides })
   const state: ClientState = { target, readyCount: 0 }
   clients.set(redis, state)
+  // a frozen primary keeps its connections open: leave it as soon as the Sentinels replace it
+  if (target.mode === 'sentinel') followSwitches(redis, target)
   let down = false
   redis.on('error', (err: Error) => {
     // ioredis repeats connection errors on every retry: log the transition, not each attempt

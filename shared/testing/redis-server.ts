@@ -7,6 +7,8 @@ import { track } from './processes.js'
 export interface TestRedis {
   url: string
   port: number
+  /** The running server's pid (to freeze it), undefined once killed. */
+  pid: () => number | undefined
   /** kill -9; the port stays reserved for `restart`. */
   kill: () => Promise<void>
   /** Starts again on the same port, empty (no persistence), like a Redis that lost its data. */
@@ -31,7 +33,8 @@ export async function startRedis (): Promise<TestRedis> {
     child.kill('SIGKILL')
     await exited
   }
-  return { url: `redis://127.0.0.1:${port}`, port, kill, restart: launch, stop: kill }
+  const pid = (): number | undefined => child !== undefined && child.exitCode === null && child.signalCode === null ? child.pid : undefined
+  return { url: `redis://127.0.0.1:${port}`, port, pid, kill, restart: launch, stop: kill }
 }
 
 async function waitForPing (port: number, timeoutMs = 5_000): Promise<void> {

@@ -65,7 +65,7 @@ describe('ledger → sink', () => {
     const client = new SinkClient({ instances: () => [] } as unknown as RegistryWatcher, { timeoutMs: 200 })
     sink.signal('SIGSTOP')
     try {
-      const result = await client.send(sink.url, { pair: 'hot-hot', epoch: 0, instance: 'ledger-hh-a', outputs: [{ inputId: '1-0', account: 'a', amount: 1, balance: 1 }] })
+      const result = await client.send(sink.url, { pair: 'hot-hot', epoch: 0, holder: '', instance: 'ledger-hh-a', outputs: [{ inputId: '1-0', account: 'a', amount: 1, balance: 1 }] })
       expect(result.kind).toBe('failed')
       await sleep(200)
     } finally {

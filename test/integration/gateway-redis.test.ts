@@ -5,6 +5,8 @@ import { startEchoCluster, type EchoCluster } from '../../shared/testing/cluster
 import { runLoad, waitFor } from '../../shared/testing/load.js'
 import { killAll } from '../../shared/testing/processes.js'
 import { startRedis, type TestRedis } from '../../shared/testing/redis-server.js'
+import { registryKeys } from '../../shared/src/registry/types.js'
+import { RegistryWatcher } from '../../shared/src/registry/watcher.js'
 
 let redis: TestRedis
 let cluster: EchoCluster
@@ -48,5 +50,34 @@ describe('gateway when Redis goes away', () => {
     // and the registry works again end to end: a new instance is found
     await cluster.addEcho('echo-9')
     await waitFor(async () => (await echoIds()).includes('echo-9'), 2_000, 'a new instance seen after Redis returned')
+  })
+
+  it('a Redis frozen past the registrations\' TTL lets them lapse on its clock: on waking, the watcher holds them for its grace period', async () => {
+    const prefix = 'gw-frozen'
+    const keys = registryKeys(prefix)
+    const client = new Redis(redis.url)
+    const watcher = new RegistryWatcher({ redisUrl: redis.url, prefix, refreshMs: 100, reconnectGraceMs: 2_000 })
+    try {
+      const record = { id: 'frozen-1', service: 'echo', url: 'http://127.0.0.1:9', role: 'member', startedAt: Date.now() }
+      // registered once, never renewed: only the grace keeps it once Redis says it lapsed
+      await client.multi().set(keys.instance(record.id), JSON.stringify(record), 'PX', 800).sadd(keys.ids, record.id).exec()
+      await watcher.start()
+      expect(watcher.instances('echo').map((r) => r.id)).toEqual(['frozen-1'])
+      await new Promise((resolve) => setTimeout(resolve, 300)) // past the connection's own grace
+      const pid = redis.pid() as number
+      process.kill(pid, 'SIGSTOP')
+      try {
+        await new Promise((resolve) => setTimeout(resolve, 1_500))
+      } finally {
+        process.kill(pid, 'SIGCONT')
+      }
+      await new Promise((resolve) => setTimeout(resolve, 500)) // a few refreshes on the woken Redis, where it lapsed
+      expect(await client.exists(keys.instance(record.id))).toBe(0)
+      expect(watcher.instances('echo').map((r) => r.id)).toEqual(['frozen-1'])
+      await waitFor(async () => watcher.instances('echo').length === 0, 5_000, 'dropped once the grace is over')
+    } finally {
+      await watcher.stop()
+      client.disconnect()
+    }
   })
 })

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Redis } from 'ioredis'
 import { killAll } from '../../shared/testing/processes.js'
 import { verifyPairsEventually } from '../../shared/src/pipeline/verify.js'
+import { leaseKeys } from '../../shared/src/lease/redis-lease.js'
 import { getJson, longestStall, pump, roles, sampleCounter, startPairsCluster, waitFor, type PairsCluster } from './pairs-cluster.js'
 
 const prefix = 'pairs-chaos'
@@ -133,5 +134,27 @@ describe('redundant pairs under failure', () => {
     const after = await stats()
     expect(after['hot-hot'].outputs).toBeGreaterThan(before['hot-hot'].outputs)
     expect(after['hot-warm'].outputs).toBeGreaterThan(before['hot-warm'].outputs)
+  })
+
+  it('Redis lost the lease and its epoch counter (what a failover may do): the next hot takes an epoch past every one the sink saw, never one already used', async () => {
+    const load = pump(c.gateway.url)
+    await sleep(300)
+    await load.stop()
+    const seen = (await stats())['hot-warm'].epoch as number
+    expect(seen).toBeGreaterThanOrEqual(1)
+    await Promise.all(['ledger-hw-a', 'ledger-hw-b'].map(async (id) => { ledger(id).signal('SIGKILL'); await ledger(id).exited }))
+    const keys = leaseKeys(prefix, 'ledger:hot-warm')
+    await redis.del(keys.lease, keys.epoch)
+    // a fresh process: its lease state knows no epoch; only the sink's answers can tell it
+    const fresh = await c.startLedger('ledger-hw-b')
+    await waitFor(async () => (await roles(c.gateway.url, 'ledger-hw'))['ledger-hw-b'] === 'hot', 10_000, 'ledger-hw-b hot')
+    const acquired = fresh.lines.filter((l) => l.includes('"msg":"lease acquired"')).map((l) => (JSON.parse(l) as { epoch: number }).epoch)
+    expect(acquired[0]).toBeGreaterThan(seen)
+    expect(fresh.lines.filter((l) => l.includes('refused our epoch'))).toEqual([])
+    const load2 = pump(c.gateway.url)
+    await sleep(300)
+    await load2.stop()
+    await expectVerified()
+    expect((await stats())['hot-warm'].epoch).toBe(acquired[0])
   })
 })

@@ -20,10 +20,10 @@ afterAll(async () => {
   await server?.stop()
 })
 
-function keeper (name: string, owner: string, fastTakeover = true): { keeper: LeaseKeeper, redis: Redis } {
+function keeper (name: string, owner: string, fastTakeover = true, floor = (): number => 0): { keeper: LeaseKeeper, redis: Redis } {
   const redis = createRedis(server.url)
   opened.push(redis)
-  const k = new LeaseKeeper({ redis, keys: leaseKeys('lease-test', name), owner, timings, fastTakeover })
+  const k = new LeaseKeeper({ redis, keys: leaseKeys('lease-test', name), owner, timings, fastTakeover, floor })
   keepers.push(k)
   return { keeper: k, redis }
 }
@@ -87,5 +87,62 @@ describe('Redis lease with a fencing epoch', () => {
     expect(await direct.release('x', 1)).toBe(false)
     expect(await direct.release('y', 2)).toBe(true)
     expect(await direct.peek()).toBeUndefined()
+  })
+
+  it('an epoch the downstream refused is forfeited: the next grant is a new epoch past it, though Redis still named us holder', async () => {
+    const a = keeper('forfeit', 'a:1')
+    a.keeper.start()
+    await waitFor(() => a.keeper.holds(), 3_000, 'a holds')
+    expect(a.keeper.epoch).toBe(1)
+    a.keeper.drop()
+    expect(a.keeper.holds()).toBe(false)
+    await waitFor(() => a.keeper.holds(), 3_000, 'a holds again')
+    expect(a.keeper.epoch).toBe(2)
+  })
+
+  it('a new epoch passes the floor: an epoch the counter lost (a failover) is never handed out again', async () => {
+    const seen = { epoch: 0 }
+    const a = keeper('floor', 'a:1', true, () => seen.epoch)
+    a.keeper.start()
+    await waitFor(() => a.keeper.holds(), 3_000, 'a holds')
+    expect(a.keeper.epoch).toBe(1)
+    await a.keeper.stop()
+    // Redis lost the counter and the lease; the downstream had seen epoch 7
+    const keys = leaseKeys('lease-test', 'floor')
+    await a.redis.del(keys.epoch, keys.lease)
+    seen.epoch = 7
+    const b = keeper('floor', 'b:1', true, () => seen.epoch)
+    b.keeper.start()
+    await waitFor(() => b.keeper.holds(), 3_000, 'b holds')
+    expect(b.keeper.epoch).toBe(8)
+  })
+
+  it('no fast takeover within one TTL of its own reconnection: a holder\'s connection id means nothing across a reconnect', async () => {
+    const fresh = createRedis(server.url)
+    opened.push(fresh)
+    await waitReady(fresh, 2_000)
+    const take = async (name: string): Promise<void> => {
+      // a holder whose recorded connection is gone, and whose lease lives 10 s
+      const direct = new RedisLease(fresh, leaseKeys('lease-test', name))
+      expect((await direct.acquire({ owner: 'gone:1', client: '999999', floor: 0, resume: 0 }, 10_000)).granted).toBe(true)
+    }
+    // control: without a reconnection, the contender takes over at once
+    await take('guard-control')
+    const control = keeper('guard-control', 'c:1')
+    control.keeper.start()
+    const t0 = performance.now()
+    await waitFor(() => control.keeper.holds(), 3_000, 'control takes over')
+    expect(performance.now() - t0).toBeLessThan(timings.ttlMs)
+
+    const b = keeper('guard', 'b:1')
+    await waitReady(b.redis, 2_000)
+    const reconnected = new Promise((resolve) => b.redis.once('ready', resolve))
+    b.redis.disconnect(true)
+    await reconnected
+    const t1 = performance.now()
+    await take('guard')
+    b.keeper.start()
+    await waitFor(() => b.keeper.holds(), 5_000, 'b takes over once a TTL passed since its reconnection')
+    expect(performance.now() - t1).toBeGreaterThanOrEqual(timings.ttlMs - 50)
   })
 })

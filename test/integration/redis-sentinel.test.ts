@@ -126,6 +126,9 @@ describe('Redis behind Sentinel', () => {
         // the registry works through the new primary: every instance re-registered by heartbeat
         await waitFor(async () => (await redis.smembers(`${prefix}:registry:ids`)).length >= 3, 10_000, 'instances re-registered on the new primary')
       }
+      // the feed acknowledges only what a replica confirmed: let it run once the pair is whole again
+      await ha.waitUntilRedundant()
+      await new Promise((resolve) => setTimeout(resolve, 1_500))
     } finally {
       load.stop()
       feed.stop()

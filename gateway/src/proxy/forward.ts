@@ -95,7 +95,9 @@ async function forwardTo (req: IncomingMessage, res: ServerResponse, requestId: 
   else headers[retryKeyHeader] = randomUUID()
   const dispatchBody = body.kind === 'buffered' ? body.data : body.kind === 'streamed' ? body.stream : null
   const replayable = body.kind !== 'streamed'
-  const retryNonIdempotent = spec?.retryNonIdempotent === true
+  // the route opted in, or the client made this request safe to repeat: a POST with an
+  // Idempotency-Key is applied once however often it arrives (the feed, compute jobs: issue 13)
+  const retryNonIdempotent = spec?.retryNonIdempotent === true || req.headers['idempotency-key'] !== undefined
 
   let current: Tries | undefined
   let gone = false

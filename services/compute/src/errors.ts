@@ -11,7 +11,8 @@ export const computeErrorCodes = {
   COMPUTE_ERR_TASK_FAILED: 500,
   COMPUTE_ERR_JOB_NOT_FOUND: 404,
   COMPUTE_ERR_JOBS_FULL: 503,
-  COMPUTE_ERR_JOBS_UNAVAILABLE: 503
+  COMPUTE_ERR_JOBS_UNAVAILABLE: 503,
+  COMPUTE_ERR_OUTCOME_UNKNOWN: 503
 } as const
 
 export type ComputeErrorCode = keyof typeof computeErrorCodes

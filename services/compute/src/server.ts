@@ -31,7 +31,7 @@ await runService({
       metrics
     })
     const keys = jobKeys(config.keyPrefix)
-    const store = new JobStore({ redis, keys, maxDepth: config.jobsMaxDepth, ttlS: config.jobsResultTtlS })
+    const store = new JobStore({ redis, keys, maxDepth: config.jobsMaxDepth, ttlS: config.jobsResultTtlS, waitMs: config.redisWaitMs })
     const runner = new JobRunner({
       redis,
       keys,

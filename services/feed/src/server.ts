@@ -10,7 +10,16 @@ await runService({
   build: async ({ config, instanceId, log, redis, registrar }) => ({
     app: buildApp(
       { service: 'feed', instanceId, logger: log, readiness: () => registrar().registered ? [] : ['not registered'] },
-      { stream: new FeedStream(redis, pipelineKeys(config.keyPrefix).feed, config.maxEvents), bodyLimitBytes: config.bodyLimitBytes }
+      {
+        stream: new FeedStream(redis, {
+          key: pipelineKeys(config.keyPrefix).feed,
+          idempotencyKey: pipelineKeys(config.keyPrefix).feedIdempotency,
+          maxEvents: config.maxEvents,
+          idempotencyTtlS: config.idempotencyTtlS,
+          waitMs: config.redisWaitMs
+        }),
+        bodyLimitBytes: config.bodyLimitBytes
+      }
     )
   })
 })

@@ -22,6 +22,15 @@ export const ledgerSpec = {
   sendTimeoutMs: integer('LEDGER_SEND_TIMEOUT_MS', 2_000, { min: 50, max: 60_000 }),
   /** How often a non-emitting instance reads the sink's high-water mark to trim its outbox. */
   hwmPollMs: integer('LEDGER_HWM_POLL_MS', 1_000, { min: 50, max: 60_000 }),
+  /** After a failed sink call (a batch, a claim): the first wait, growing by as much per failure in a row. */
+  retryMs: integer('LEDGER_RETRY_MS', 20, { min: 1, max: 10_000 }),
+  /** The longest wait between retries (sink calls, feed reads, waiting for a sink at start). */
+  retryMaxMs: integer('LEDGER_RETRY_MAX_MS', 200, { min: 1, max: 60_000 }),
+  /**
+   * How long the emitter sleeps with nothing to send before looking again: a safety net, since
+   * what makes sending possible (new entries, a claimed epoch, the end of the rebuild) wakes it at once.
+   */
+  idleMs: integer('LEDGER_IDLE_MS', 500, { min: 1, max: 10_000 }),
   /** FAULT INJECTION for tests: send without checking the lease first, so the sink's fencing is what stops a stale hot. */
   faultSkipLeaseCheck: boolean('LEDGER_FAULT_SKIP_LEASE_CHECK', false)
 } satisfies ConfigSpec

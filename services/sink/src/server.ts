@@ -8,7 +8,7 @@ await runService({
   build: async ({ config, instanceId, log, redis, registrar }) => ({
     app: buildApp(
       { service: 'sink', instanceId, logger: log, readiness: () => registrar().registered ? [] : ['not registered'] },
-      new SinkStore(redis, config.keyPrefix)
+      new SinkStore(redis, config.keyPrefix, { waitMs: config.redisWaitMs })
     )
   })
 })

@@ -1,10 +1,11 @@
 import { EventEmitter } from 'node:events'
 import { performance } from 'node:perf_hooks'
 import type { Logger } from '../logger.js'
-import type { Redis } from '../redis.js'
+import { connectionGeneration, type Redis } from '../redis.js'
+import { confirmReplicated, markBeforeWrite } from '../redis-replication.js'
 import { RedisLease, type LeaseKeys, type LeaseReply } from './redis-lease.js'
 import type { LeaseRequest, LogPosition } from './rules.js'
-import { holdsLease, initialLeaseState, nextLeaseAction, reduceLease, type LeaseEvent, type LeaseState, type LeaseTimings } from './state.js'
+import { fastTakeoverAllowed, holdsLease, initialLeaseState, nextLeaseAction, reduceLease, type LeaseEvent, type LeaseState, type LeaseTimings } from './state.js'
 
 /** What a contender for a free lease brings: nothing (a pair's lease), or its log for an election. */
 export type Candidacy = { election?: undefined } | { election: { candidate: string, position: LogPosition, quorum: number } }
@@ -26,6 +27,11 @@ export interface LeaseKeeperOptions {
    * instead of being replaced. @default () => ({}) (always contend, no election rule)
    */
   candidacy?: () => Candidacy | false
+  /**
+   * How long an acquisition or renewal waits for the Redis replicas to confirm it (`WAIT`, with
+   * Sentinel only) before it counts as failed. @default timings.renewMs
+   */
+  confirmTimeoutMs?: number
   /** A monotonic clock in ms. @default performance.now */
   clock?: () => number
   log?: Logger
@@ -37,6 +43,11 @@ export interface LeaseKeeperOptions {
  * `renewed` on every successful renewal. Callers ask `holds()` before every action the lease
  * protects: it reads the monotonic clock, so a process frozen past its lease knows it on waking,
  * before any I/O.
+ *
+ * Behind Sentinel, a grant counts only once the Redis replica confirmed it (`confirmReplicated`):
+ * an acquisition or renewal that a failover could take back is never acted on, so an epoch is
+ * never handed to two holders and the local deadline never outlives the lease in Redis. With
+ * one Redis the confirmation costs nothing.
  */
 export class LeaseKeeper extends EventEmitter<{ change: [LeaseState], renewed: [LeaseState] }> {
   readonly #lease: RedisLease
@@ -48,6 +59,10 @@ export class LeaseKeeper extends EventEmitter<{ change: [LeaseState], renewed: [
   #timer: NodeJS.Timeout | undefined
   #running = false
   #ticking: Promise<void> | undefined
+  /** When our client last reconnected (not its first connection): no fast takeover for one TTL after. */
+  #reconnectedAt: number | undefined
+  /** An epoch the downstream refused: released before the next request, never resumed. */
+  #forfeited: number | undefined
 
   constructor (opts: LeaseKeeperOptions) {
     super()
@@ -56,7 +71,10 @@ export class LeaseKeeper extends EventEmitter<{ change: [LeaseState], renewed: [
     this.#lease = new RedisLease(opts.redis, opts.keys)
     this.#clock = opts.clock ?? (() => performance.now())
     // a reconnect is a new connection id: ask again before the next request
-    this.#redis.on('ready', () => { this.#client = undefined })
+    this.#redis.on('ready', () => {
+      this.#client = undefined
+      if (connectionGeneration(this.#redis) > 1) this.#reconnectedAt = this.#clock()
+    })
   }
 
   get state (): LeaseState { return this.#state }
@@ -91,9 +109,14 @@ export class LeaseKeeper extends EventEmitter<{ change: [LeaseState], renewed: [
     }
   }
 
-  /** The downstream refused our epoch as stale (or we stopped acting as holder): until Redis says otherwise. */
+  /**
+   * The downstream refused our epoch (older than its newest, or already another holder's): stop
+   * holding at once, and never resume that epoch — the next grant is a new one, past it.
+   */
   drop (): void {
-    if (this.#state.held) this.#apply({ type: 'dropped' })
+    if (this.#state.holder !== this.#opts.owner) return
+    this.#forfeited = this.#state.epoch
+    this.#apply({ type: 'fenced' })
   }
 
   #schedule (delayMs: number): void {
@@ -115,6 +138,11 @@ export class LeaseKeeper extends EventEmitter<{ change: [LeaseState], renewed: [
     const sentAt = this.#clock()
     try {
       this.#client ??= await this.#lease.clientId()
+      if (this.#forfeited !== undefined) {
+        // still ours in Redis, it would be renewed as is: free it so the next grant is a new epoch
+        await this.#lease.release(owner, this.#forfeited)
+        this.#forfeited = undefined
+      }
       const req: LeaseRequest = {
         owner,
         client: this.#client,
@@ -123,11 +151,17 @@ export class LeaseKeeper extends EventEmitter<{ change: [LeaseState], renewed: [
         resume: this.#state.holder === owner ? this.#state.epoch : 0,
         ...(candidacy.election !== undefined ? { election: candidacy.election } : {})
       }
+      const mark = markBeforeWrite(this.#redis)
       let reply: LeaseReply = await this.#lease.acquire(req, timings.ttlMs)
-      if (!reply.granted && reply.reason === 'held' && this.#opts.fastTakeover !== false && !(await this.#lease.clientAlive(reply.client))) {
+      if (!reply.granted && reply.reason === 'held' && this.#opts.fastTakeover !== false &&
+        fastTakeoverAllowed(this.#clock(), this.#reconnectedAt, timings) && !(await this.#lease.clientAlive(reply.client))) {
         this.#opts.log?.warn({ holder: reply.owner, epoch: reply.epoch }, 'lease holder connection is gone; taking over')
         reply = await this.#lease.steal(req, timings.ttlMs, reply)
       }
+      // a grant the replica has not confirmed may vanish in a failover: it is not a grant yet
+      if (reply.granted) await confirmReplicated(this.#redis, mark, { timeoutMs: this.#opts.confirmTimeoutMs ?? timings.renewMs })
+      // drop() while the request was out: that epoch is forfeited, released at the next round
+      if (reply.granted && this.#forfeited !== undefined && reply.epoch <= this.#forfeited) return
       if (reply.granted) this.#apply({ type: 'granted', epoch: reply.epoch, owner, sentAt })
       else if (reply.reason === 'held') this.#apply({ type: 'refused', epoch: reply.epoch, holder: reply.owner })
       else this.#opts.log?.debug({ reason: reply.reason }, 'lease is free but this candidate may not take it')

@@ -35,8 +35,10 @@ export type LeaseEvent =
   | { type: 'refused', epoch: number, holder: string }
   /** Redis did not answer; nothing learned. */
   | { type: 'failed' }
-  /** We gave it up (shutdown), or the downstream told us our epoch is stale. */
+  /** We stop acting as holder for now (shutdown, or the lease lapsed by our clock): the epoch may be resumed. */
   | { type: 'dropped' }
+  /** The downstream refused our epoch (older than its newest, or claimed by another holder): never resume it. */
+  | { type: 'fenced' }
 
 export const initialLeaseState: LeaseState = Object.freeze({ held: false, epoch: 0, holder: '', validUntil: 0 })
 
@@ -51,7 +53,20 @@ export function reduceLease (state: LeaseState, event: LeaseEvent, t: LeaseTimin
       return state
     case 'dropped':
       return { ...state, held: false, validUntil: 0 }
+    case 'fenced':
+      return { ...state, held: false, holder: '', validUntil: 0 }
   }
+}
+
+/**
+ * Whether a contender may take the lease from a holder whose Redis connection looks gone. Not
+ * within one TTL of our own client reconnecting (a failover to another primary, where every
+ * connection id is new and the holder's old one is "gone" though the holder is alive): by then a
+ * live holder has renewed and recorded its new connection. `reconnectedAt` is undefined while
+ * our first connection lasts.
+ */
+export function fastTakeoverAllowed (now: number, reconnectedAt: number | undefined, t: Pick<LeaseTimings, 'ttlMs'>): boolean {
+  return reconnectedAt === undefined || now - reconnectedAt >= t.ttlMs
 }
 
 /** Whether we may act as the holder right now. */

@@ -17,12 +17,18 @@ export interface PairKeys {
 
 export interface PipelineKeys {
   feed: string
+  /** string per Idempotency-Key: `<input id>\t<event fingerprint>`, with a TTL */
+  feedIdempotency: (key: string) => string
+  /** string: written before a WAIT that must cover what a read saw (`confirmSeenReplicated`) */
+  fence: string
   pair: (pair: PairName) => PairKeys
 }
 
 export function pipelineKeys (prefix: string): PipelineKeys {
   return {
     feed: `${prefix}:feed:events`,
+    feedIdempotency: (key) => `${prefix}:feed:idem:${key}`,
+    fence: `${prefix}:pipeline:fence`,
     pair: (pair) => ({
       stats: `${prefix}:sink:${pair}:stats`,
       outputs: `${prefix}:sink:${pair}:outputs`,

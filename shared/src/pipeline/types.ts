@@ -29,6 +29,13 @@ export interface Output extends OutputCore {
   instance: string
 }
 
+/**
+ * What the sink answers a hot-warm member's claim of an epoch: `claimed` (from now on only this
+ * holder writes), `older` (the pair has a newer epoch), `taken` (another holder claimed this
+ * epoch: it was handed out twice), or `read` (epoch 0: only the mark was read).
+ */
+export type ClaimOutcome = 'read' | 'claimed' | 'older' | 'taken'
+
 /** The comparison key for dedupe: equal fingerprints are duplicates, different ones a conflict. */
 export function fingerprint (o: OutputCore): string {
   return `${o.account}|${o.amount}|${String(o.balance)}`

@@ -9,8 +9,9 @@ export interface WatcherOptions {
   /** Full re-read of the registry, which also drops registrations whose TTL lapsed. @default 500 */
   refreshMs?: number
   /**
-   * After Redis comes back, removals seen by a refresh are held off this long so instances can
-   * re-register first (Redis may have restarted empty). @default 2500
+   * After Redis comes back (a reconnection, or a read that stalled for seconds), removals seen by
+   * a refresh are held off this long so instances can re-register first (Redis may have
+   * restarted empty, or let registrations lapse while it was frozen). @default 2500
    */
   reconnectGraceMs?: number
   log?: Logger
@@ -75,6 +76,7 @@ export class RegistryWatcher extends EventEmitter<{ change: [Snapshot] }> {
   /** Re-reads the whole registry; on failure keeps the current snapshot. */
   async refresh (): Promise<void> {
     let records: InstanceRecord[]
+    const started = Date.now()
     try {
       const ids = await this.#redis.smembers(this.#keys.ids)
       const raws = ids.length > 0 ? await this.#redis.mget(ids.map((id) => this.#keys.instance(id))) : []
@@ -113,6 +115,9 @@ export class RegistryWatcher extends EventEmitter<{ change: [Snapshot] }> {
       this.#healthy = false
       return
     }
+    // Redis stalled (a frozen primary that woke up): registrations lapsed on its clock meanwhile,
+    // though their instances live and are re-registering: as after a reconnection
+    if (Date.now() - started > Math.max(1_000, 4 * this.#refreshMs)) this.#readySince = Date.now()
     const next = new Map(records.map((r) => [r.id, r]))
     const inGrace = Date.now() - this.#readySince < this.#graceMs
     if (inGrace) {

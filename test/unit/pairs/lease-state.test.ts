@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { checkLeaseTimings, holdsLease, initialLeaseState, nextLeaseAction, reduceLease, type LeaseEvent, type LeaseState } from '../../../shared/src/lease/state.js'
+import { checkLeaseTimings, fastTakeoverAllowed, holdsLease, initialLeaseState, nextLeaseAction, reduceLease, type LeaseEvent, type LeaseState } from '../../../shared/src/lease/state.js'
 
 const t = { ttlMs: 500, renewMs: 100, retryMs: 50, marginMs: 50 }
 const replay = (events: LeaseEvent[], from: LeaseState = initialLeaseState): LeaseState => events.reduce((s, e) => reduceLease(s, e, t), from)
@@ -28,6 +28,19 @@ describe('lease state', () => {
   it('dropped (stale at the downstream, or shutdown) stops holding at once', () => {
     const s = replay([{ type: 'granted', epoch: 1, owner: 'a', sentAt: 0 }, { type: 'dropped' }])
     expect(holdsLease(s, 1)).toBe(false)
+  })
+
+  it('fenced (the downstream refused the epoch) stops holding and forgets the holder, so the epoch is never resumed', () => {
+    const s = replay([{ type: 'granted', epoch: 4, owner: 'a', sentAt: 0 }, { type: 'fenced' }])
+    expect(s).toEqual({ held: false, epoch: 4, holder: '', validUntil: 0 })
+    // a lapse (dropped) keeps the holder: that epoch may be resumed if nobody took a newer one
+    expect(replay([{ type: 'granted', epoch: 4, owner: 'a', sentAt: 0 }, { type: 'dropped' }]).holder).toBe('a')
+  })
+
+  it('no fast takeover within one TTL of our own reconnection (every connection id changed in a failover)', () => {
+    expect(fastTakeoverAllowed(1_000, undefined, t)).toBe(true)
+    expect(fastTakeoverAllowed(1_000, 900, t)).toBe(false)
+    expect(fastTakeoverAllowed(1_400, 900, t)).toBe(true)
   })
 
   it('next action: a holder renews every renewMs; a contender retries every retryMs; a lapsed holder re-acquires at once', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { Balances, decodeEntry } from '../../../services/ledger/src/core/balances.js'
-import { mayEmit, roleOf } from '../../../services/ledger/src/core/emit-policy.js'
+import { mayEmit, retryDelayMs } from '../../../services/ledger/src/core/emit-policy.js'
 import { Outbox } from '../../../services/ledger/src/core/outbox.js'
 
 describe('balances', () => {
@@ -49,22 +49,19 @@ describe('outbox', () => {
 })
 
 describe('emit policy', () => {
-  const base = { pair: 'hot-warm' as const, rebuilt: true, holdsLease: true, epoch: 2, claimedEpoch: 2 }
+  const base = { rebuilt: true, phase: 'hot' as const, holdsLease: true }
   it.each([
     [{ ...base }, true],
     [{ ...base, rebuilt: false }, false],
     [{ ...base, holdsLease: false }, false],
-    [{ ...base, claimedEpoch: 1 }, false],
-    [{ ...base, claimedEpoch: undefined }, false],
-    [{ ...base, pair: 'hot-hot' as const, holdsLease: false, claimedEpoch: undefined }, true],
-    [{ ...base, pair: 'hot-hot' as const, rebuilt: false }, false]
+    [{ ...base, phase: 'claiming' as const }, false],
+    [{ ...base, phase: 'warm' as const }, false]
   ])('mayEmit(%o) = %s', (facts, expected) => {
     expect(mayEmit(facts)).toBe(expected)
   })
 
-  it('roles: hot-hot members are always hot; hot-warm follows the lease', () => {
-    expect(roleOf('hot-hot', false)).toBe('hot')
-    expect(roleOf('hot-warm', true)).toBe('hot')
-    expect(roleOf('hot-warm', false)).toBe('warm')
+  it('waits longer after each failed send in a row, up to a cap', () => {
+    const t = { retryMs: 20, retryMaxMs: 200 }
+    expect([0, 1, 2, 5, 10, 50].map((f) => retryDelayMs(f, t))).toEqual([20, 20, 40, 100, 200, 200])
   })
 })

@@ -28,15 +28,24 @@ describe('feed event validation', () => {
 })
 
 describe('sink batch validation', () => {
-  const ok = { pair: 'hot-warm', epoch: 3, instance: 'ledger-hw-a', outputs: [{ inputId: '1-0', account: 'a', amount: 1, balance: '12345678901234567890' }] }
+  const ok = { pair: 'hot-warm', epoch: 3, holder: 'ledger-hw-a:0a1b2c3d', instance: 'ledger-hw-a', outputs: [{ inputId: '1-0', account: 'a', amount: 1, balance: '12345678901234567890' }] }
   it('accepts a well-formed batch', () => {
     expect(parseBatch(ok)).toEqual(ok)
+  })
+  it('epoch 0 (the hot-hot pair) needs no holder; any other epoch does', () => {
+    const { holder: _holder, ...noHolder } = ok
+    expect(parseBatch({ ...noHolder, epoch: 0 })).toEqual({ ...ok, epoch: 0, holder: '' })
+    expect(parseBatch({ ...ok, epoch: 0 })).toEqual({ ...ok, epoch: 0, holder: '' })
+    expect(() => parseBatch(noHolder)).toThrow(expect.objectContaining({ code: 'SINK_ERR_BAD_BATCH', message: expect.stringContaining('holder') }))
   })
   it.each([
     [{ ...ok, pair: 'x' }],
     [{ ...ok, epoch: -1 }],
     [{ ...ok, epoch: 1.5 }],
     [{ ...ok, instance: '' }],
+    [{ ...ok, holder: '' }],
+    [{ ...ok, holder: 'a b' }],
+    [{ ...ok, holder: 'x'.repeat(161) }],
     [{ ...ok, outputs: [] }],
     [{ ...ok, outputs: [{ ...ok.outputs[0], inputId: '1' }] }],
     [{ ...ok, outputs: [{ ...ok.outputs[0], balance: 1.5 }] }],

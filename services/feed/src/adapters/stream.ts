@@ -1,41 +1,89 @@
 import { LuaScript } from '../../../../shared/src/pipeline/script.js'
 import type { Redis } from '../../../../shared/src/redis.js'
-import type { FeedEvent } from '../core/event.js'
+import { confirmReplicated, markBeforeWrite, mayHaveWritten } from '../../../../shared/src/redis-replication.js'
+import { eventFingerprint, type FeedEvent } from '../core/event.js'
 import { feedError } from '../errors.js'
 
-// ARGV: account, amount, maxEvents (0 = no cap). The length check and the append are one step.
+/*
+ * KEYS: stream, idempotency key. ARGV: account, amount, maxEvents (0 = no cap), '1' when a key
+ * was given, the event's fingerprint, the key's time to live (s). One step: a key already seen
+ * returns the id it recorded (and is written again, so the WAIT that follows covers the first
+ * append too, whichever connection made it); else the length check, the append, and the key
+ * (`<id>\t<fingerprint>`), lost or kept together in a failover.
+ */
 const appendScript = new LuaScript(`
+if ARGV[4] == '1' then
+  local seen = redis.call('GET', KEYS[2])
+  if seen then
+    redis.call('EXPIRE', KEYS[2], ARGV[6])
+    local tab = string.find(seen, '\\t', 1, true)
+    return {'seen', string.sub(seen, 1, tab - 1), string.sub(seen, tab + 1)}
+  end
+end
 local max = tonumber(ARGV[3])
 if max > 0 and redis.call('XLEN', KEYS[1]) >= max then
   return redis.error_reply('FEEDFULL the feed holds its maximum of ' .. ARGV[3] .. ' events')
 end
-return redis.call('XADD', KEYS[1], '*', 'account', ARGV[1], 'amount', ARGV[2])
+local id = redis.call('XADD', KEYS[1], '*', 'account', ARGV[1], 'amount', ARGV[2])
+if ARGV[4] == '1' then redis.call('SET', KEYS[2], id .. '\\t' .. ARGV[5], 'EX', ARGV[6]) end
+return {'new', id, ARGV[5]}
 `)
 
-/** Appends events to the feed stream; the entry id is the input id. */
+export interface FeedStreamOptions {
+  /** The stream's key. */
+  key: string
+  /** The Redis key that records an idempotency key's event. */
+  idempotencyKey: (key: string) => string
+  maxEvents: number
+  /** How long an idempotency key is remembered. */
+  idempotencyTtlS: number
+  /** How long an append waits for the Redis replica to confirm it (with Sentinel only). */
+  waitMs: number
+}
+
+/** What an append did: `created` false when an idempotency key had already appended it. */
+export type AppendResult =
+  | { created: boolean, id: string }
+  | { conflict: true, id: string }
+
+/**
+ * Appends events to the feed stream; the entry id is the input id. An append is answered only
+ * once the Redis replica has it (`confirmReplicated`; no round trip with one Redis): an
+ * acknowledged event survives a failover. Otherwise the outcome is unknown, and a client retries
+ * with its Idempotency-Key to append at most once.
+ */
 export class FeedStream {
   readonly #redis: Redis
-  readonly #key: string
-  readonly #maxEvents: number
+  readonly #o: FeedStreamOptions
 
-  constructor (redis: Redis, key: string, maxEvents: number) {
+  constructor (redis: Redis, options: FeedStreamOptions) {
     this.#redis = redis
-    this.#key = key
-    this.#maxEvents = maxEvents
+    this.#o = options
   }
 
-  async append (event: FeedEvent): Promise<string> {
+  async append (event: FeedEvent, idempotencyKey?: string): Promise<AppendResult> {
+    const fp = eventFingerprint(event)
+    const mark = markBeforeWrite(this.#redis)
+    let reply: [string, string, string]
     try {
-      return await appendScript.run(this.#redis, [this.#key], [event.account, String(event.amount), this.#maxEvents]) as string
+      reply = await appendScript.run(this.#redis, [this.#o.key, this.#o.idempotencyKey(idempotencyKey ?? '')],
+        [event.account, String(event.amount), this.#o.maxEvents, idempotencyKey === undefined ? '' : '1', fp, this.#o.idempotencyTtlS]) as [string, string, string]
+      await confirmReplicated(this.#redis, mark, { timeoutMs: this.#o.waitMs })
     } catch (err) {
       const message = (err as Error).message
       if (message.startsWith('FEEDFULL')) throw feedError('FEED_ERR_FULL', message.slice('FEEDFULL '.length))
       if (message.startsWith('OOM')) throw feedError('FEED_ERR_FULL', 'redis is out of memory: the event was not appended', { cause: err })
+      if (mayHaveWritten(err)) {
+        throw feedError('FEED_ERR_OUTCOME_UNKNOWN', `the event may or may not have been appended (${message}); retry with the same Idempotency-Key to append it at most once`, { cause: err })
+      }
       throw feedError('FEED_ERR_UNAVAILABLE', `the feed stream is unreachable: the event was not appended (${message})`, { cause: err })
     }
+    const [kind, id, storedFp] = reply
+    if (kind === 'seen' && storedFp !== fp) return { conflict: true, id }
+    return { created: kind === 'new', id }
   }
 
   async length (): Promise<number> {
-    return await this.#redis.xlen(this.#key)
+    return await this.#redis.xlen(this.#o.key)
   }
 }

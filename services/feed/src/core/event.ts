@@ -34,3 +34,20 @@ function describe (value: unknown): string {
   const json = JSON.stringify(value) ?? typeof value
   return json.length > 80 ? `${json.slice(0, 77)}...` : json
 }
+
+/** What makes two events the same event: the same key with another event is refused (422). */
+export function eventFingerprint (event: FeedEvent): string {
+  return `${event.account}|${event.amount}`
+}
+
+const idempotencyKeyPattern = /^[A-Za-z0-9._:-]{1,128}$/
+
+/**
+ * The `Idempotency-Key` header, as compute jobs take it: 1–128 of `[A-Za-z0-9._:-]`; undefined
+ * when absent. A repeated header (an array) or any other value is FEED_ERR_BAD_IDEMPOTENCY_KEY.
+ */
+export function parseIdempotencyKey (header: string | string[] | undefined): string | undefined {
+  if (header === undefined) return undefined
+  if (typeof header !== 'string' || !idempotencyKeyPattern.test(header)) throw feedError('FEED_ERR_BAD_IDEMPOTENCY_KEY', 'Idempotency-Key must be 1–128 characters of A–Z a–z 0–9 . _ : -')
+  return header
+}

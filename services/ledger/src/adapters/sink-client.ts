@@ -1,10 +1,11 @@
 import { Agent, request } from 'undici'
 import { deadlineHeader, hopDeadline } from '../../../../shared/src/service/deadline.js'
 import type { RegistryWatcher } from '../../../../shared/src/registry/watcher.js'
-import type { OutputCore, PairName } from '../../../../shared/src/pipeline/types.js'
+import type { ClaimOutcome, OutputCore, PairName } from '../../../../shared/src/pipeline/types.js'
 
 export type SendResult =
-  | { kind: 'ok', highWaterMark: string }
+  /** Accepted; `epoch` is the pair's newest epoch at the sink. */
+  | { kind: 'ok', highWaterMark: string, epoch: number }
   | { kind: 'stale', message: string }
   | { kind: 'failed', message: string }
 
@@ -32,11 +33,12 @@ export class SinkClient {
     return urls[this.#next++ % urls.length]
   }
 
-  async send (url: string, batch: { pair: PairName, epoch: number, instance: string, outputs: OutputCore[] }): Promise<SendResult> {
+  /** `holder` is the lease owner token the epoch was granted to ('' for epoch 0). */
+  async send (url: string, batch: { pair: PairName, epoch: number, holder: string, instance: string, outputs: OutputCore[] }): Promise<SendResult> {
     try {
       const res = await request(`${url}/internal/outputs`, this.#options(JSON.stringify(batch)))
-      const body = await res.body.json() as { highWaterMark?: string, error?: string, message?: string }
-      if (res.statusCode === 200) return { kind: 'ok', highWaterMark: body.highWaterMark ?? '0-0' }
+      const body = await res.body.json() as { highWaterMark?: string, epoch?: number, error?: string, message?: string }
+      if (res.statusCode === 200) return { kind: 'ok', highWaterMark: body.highWaterMark ?? '0-0', epoch: body.epoch ?? 0 }
       if (body.error === 'SINK_ERR_STALE_EPOCH') return { kind: 'stale', message: body.message ?? '' }
       return { kind: 'failed', message: `${res.statusCode} ${body.error ?? ''} ${body.message ?? ''}` }
     } catch (err) {
@@ -44,11 +46,11 @@ export class SinkClient {
     }
   }
 
-  /** Announces `epoch` for the pair and reads its high-water mark (epoch 0 only reads). */
-  async claim (url: string, pair: PairName, epoch: number): Promise<{ epoch: number, highWaterMark: string } | undefined> {
+  /** Announces `epoch` for `holder` and reads the pair's high-water mark (epoch 0 only reads); undefined when no answer. */
+  async claim (url: string, pair: PairName, epoch: number, holder = ''): Promise<{ outcome: ClaimOutcome, epoch: number, highWaterMark: string } | undefined> {
     try {
-      const res = await request(`${url}/internal/pairs/${pair}/claim`, this.#options(JSON.stringify({ epoch })))
-      const body = await res.body.json() as { epoch: number, highWaterMark: string }
+      const res = await request(`${url}/internal/pairs/${pair}/claim`, this.#options(JSON.stringify(epoch > 0 ? { epoch, holder } : { epoch })))
+      const body = await res.body.json() as { outcome: ClaimOutcome, epoch: number, highWaterMark: string }
       return res.statusCode === 200 ? body : undefined
     } catch {
       return undefined

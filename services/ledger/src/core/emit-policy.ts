@@ -1,30 +1,33 @@
-import type { PairName } from '../../../../shared/src/pipeline/types.js'
+import type { TakeoverPhase } from './takeover.js'
 
 export type LedgerRole = 'hot' | 'warm'
 
 export interface EmitFacts {
-  pair: PairName
   /** State rebuilt from the feed up to its end at least once since start. */
   rebuilt: boolean
-  /** Hot-warm: we hold the lease right now (monotonic clock). */
+  /** Where the takeover machine is: only `hot` emits (hot-hot members always are). */
+  phase: TakeoverPhase
+  /** Hot-warm: we hold the lease right now, by our monotonic clock (always true for hot-hot). */
   holdsLease: boolean
-  /** Hot-warm: the lease epoch, and the epoch the sink has acknowledged our claim for. */
-  epoch: number
-  claimedEpoch: number | undefined
 }
 
 /**
- * Whether this instance may send its next batch. Hot-hot members always emit once rebuilt;
- * in the hot-warm pair only the lease holder does, and only after the sink knows its epoch
- * (so the high-water mark it re-emits from was read after older epochs were fenced off).
+ * Whether this instance may send its next batch: once rebuilt, when hot — for a hot-warm
+ * member, that is after the sink confirmed its epoch (so the mark it re-emits from was read
+ * after older epochs were fenced off) and while its lease is still valid by its own clock.
  */
 export function mayEmit (f: EmitFacts): boolean {
-  if (!f.rebuilt) return false
-  if (f.pair === 'hot-hot') return true
-  return f.holdsLease && f.claimedEpoch === f.epoch
+  return f.rebuilt && f.phase === 'hot' && f.holdsLease
 }
 
-/** The registry role to publish. */
-export function roleOf (pair: PairName, holdsLease: boolean): LedgerRole {
-  return pair === 'hot-hot' || holdsLease ? 'hot' : 'warm'
+export interface RetryTimings {
+  /** The wait after the first failure; it grows by this much per failure in a row. */
+  retryMs: number
+  /** The longest wait. */
+  retryMaxMs: number
+}
+
+/** How long to wait after `failures` failed sends in a row before trying the next sink. */
+export function retryDelayMs (failures: number, t: RetryTimings): number {
+  return Math.min(t.retryMs * Math.max(1, failures), t.retryMaxMs)
 }

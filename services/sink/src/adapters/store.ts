@@ -1,7 +1,8 @@
 import type { Redis } from '../../../../shared/src/redis.js'
 import { LuaScript } from '../../../../shared/src/pipeline/script.js'
 import { parseStored, pipelineKeys, type PipelineKeys } from '../../../../shared/src/pipeline/keys.js'
-import { fingerprint, pairNames, type Output, type PairName } from '../../../../shared/src/pipeline/types.js'
+import { fingerprint, pairNames, type ClaimOutcome, type Output, type PairName } from '../../../../shared/src/pipeline/types.js'
+import { confirmSeenReplicated, markBeforeWrite } from '../../../../shared/src/redis-replication.js'
 import type { OutputBatch } from '../core/batch.js'
 
 /** Keeps at most this many conflict records per pair (newest first). */
@@ -17,23 +18,38 @@ local function after (a, b)
 end
 `
 
-/*
- * One batch, atomically. KEYS: stats, outputs, conflicts, then one account list per output.
- * ARGV: epoch, conflictLogLength, then (inputId, fingerprint, json) per output.
- * An epoch older than the newest seen rejects the whole batch (fencing). Otherwise each output
- * is stored if first for its input id, dropped as a duplicate if identical, counted as a
- * conflict if different. The high-water mark is the highest input id stored.
- */
-const ingestScript = new LuaScript(compareIdsLua + `
-local epoch = tonumber(ARGV[1])
-local n = (#ARGV - 2) / 3
-local cur = tonumber(redis.call('HGET', KEYS[1], 'epoch') or '0')
-local hwm = redis.call('HGET', KEYS[1], 'highWaterMark') or '0-0'
-if epoch < cur then
-  redis.call('HINCRBY', KEYS[1], 'staleEpochRejected', n)
-  return {'stale', cur, 0, 0, 0, hwm, {}}
+// The fencing rule of core/fencing.ts (`fenceVerdict`), shared by both scripts. KEYS[1] = stats.
+const fenceLua = `
+local function fence (epoch, holder)
+  local cur = tonumber(redis.call('HGET', KEYS[1], 'epoch') or '0')
+  local h = redis.call('HGET', KEYS[1], 'holder') or ''
+  if epoch < cur then return 'older', cur, h end
+  if epoch > cur then return 'newer', cur, h end
+  if epoch > 0 and h ~= '' and h ~= holder then return 'taken', cur, h end
+  return 'current', cur, h
 end
-if epoch > cur then redis.call('HSET', KEYS[1], 'epoch', epoch) end
+`
+
+/*
+ * One batch, atomically (`decideIngest`). KEYS: stats, outputs, conflicts, then one account list
+ * per output. ARGV: epoch, holder, conflictLogLength, then (inputId, fingerprint, json) per output.
+ * A fenced epoch (older, or the newest but another holder's) rejects the whole batch. Otherwise
+ * each output is stored if first for its input id, dropped as a duplicate if identical, counted
+ * as a conflict if different. The high-water mark is the highest input id stored.
+ */
+const ingestScript = new LuaScript(compareIdsLua + fenceLua + `
+local epoch, holder = tonumber(ARGV[1]), ARGV[2]
+local n = (#ARGV - 3) / 3
+local hwm = redis.call('HGET', KEYS[1], 'highWaterMark') or '0-0'
+local verdict, cur, h = fence(epoch, holder)
+if verdict == 'older' or verdict == 'taken' then
+  redis.call('HINCRBY', KEYS[1], 'staleEpochRejected', n)
+  return {verdict, cur, 0, 0, 0, hwm, {}}
+end
+if verdict == 'newer' or (epoch > 0 and h == '') then
+  if epoch > 0 then h = holder else h = '' end
+  redis.call('HSET', KEYS[1], 'epoch', epoch, 'holder', h)
+end
 local accepted = tonumber(redis.call('HGET', KEYS[1], 'acceptedEpoch') or '-1')
 if epoch > accepted then
   local t = redis.call('TIME')
@@ -41,7 +57,7 @@ if epoch > accepted then
 end
 local stored, dups, conflicts, conflictIds = 0, 0, 0, {}
 for i = 1, n do
-  local id, fp, json = ARGV[i * 3], ARGV[i * 3 + 1], ARGV[i * 3 + 2]
+  local id, fp, json = ARGV[i * 3 + 1], ARGV[i * 3 + 2], ARGV[i * 3 + 3]
   local existing = redis.call('HGET', KEYS[2], id)
   if not existing then
     redis.call('HSET', KEYS[2], id, fp .. '\\t' .. json)
@@ -56,7 +72,7 @@ for i = 1, n do
       conflicts = conflicts + 1
       conflictIds[#conflictIds + 1] = id
       redis.call('LPUSH', KEYS[3], id .. ' stored=' .. string.sub(existing, 1, tab - 1) .. ' got=' .. fp .. ' epoch=' .. ARGV[1])
-      redis.call('LTRIM', KEYS[3], 0, tonumber(ARGV[2]) - 1)
+      redis.call('LTRIM', KEYS[3], 0, tonumber(ARGV[3]) - 1)
     end
   end
 end
@@ -70,18 +86,23 @@ return {'ok', epoch, stored, dups, conflicts, hwm, conflictIds}
 `)
 
 /*
- * A new hot announces its epoch before re-emitting: from then on every older epoch is refused,
- * and it learns the high-water mark to re-emit from. KEYS: stats. ARGV: epoch.
+ * A new hot announces its epoch before re-emitting (`decideClaim`): from then on every older
+ * epoch, and this one from another holder, is refused; it learns the high-water mark to
+ * re-emit from. Epoch 0 only reads. KEYS: stats. ARGV: epoch, holder.
  */
-const claimScript = new LuaScript(`
-local epoch = tonumber(ARGV[1])
-local cur = tonumber(redis.call('HGET', KEYS[1], 'epoch') or '0')
-if epoch > cur then redis.call('HSET', KEYS[1], 'epoch', epoch); cur = epoch end
-return {cur, redis.call('HGET', KEYS[1], 'highWaterMark') or '0-0'}
+const claimScript = new LuaScript(fenceLua + `
+local epoch, holder = tonumber(ARGV[1]), ARGV[2]
+local hwm = redis.call('HGET', KEYS[1], 'highWaterMark') or '0-0'
+local verdict, cur, h = fence(epoch, holder)
+if epoch == 0 then return {'read', cur, hwm} end
+if verdict == 'older' or verdict == 'taken' then return {verdict, cur, hwm} end
+if verdict == 'newer' or h == '' then redis.call('HSET', KEYS[1], 'epoch', epoch, 'holder', holder) end
+return {'claimed', epoch, hwm}
 `)
 
 export interface IngestResult {
-  stale: boolean
+  /** The whole batch was refused: `older` than the pair's newest epoch, or that epoch `taken` by another holder. */
+  stale: false | 'older' | 'taken'
   /** The pair's newest epoch after this batch. */
   epoch: number
   stored: number
@@ -91,6 +112,13 @@ export interface IngestResult {
   conflictIds: string[]
 }
 
+export interface ClaimResult {
+  outcome: ClaimOutcome
+  /** The pair's newest epoch after the claim. */
+  epoch: number
+  highWaterMark: string
+}
+
 export interface PairStats {
   outputs: number
   duplicatesDropped: number
@@ -98,36 +126,55 @@ export interface PairStats {
   staleEpochRejected: number
   highWaterMark: string
   epoch: number
+  /** The lease holder that claimed `epoch` ('' for the hot-hot pair). */
+  holder: string
   /** The newest epoch whose output was accepted, and when (ms since the epoch, Redis clock). */
   acceptedEpoch: number
   acceptedEpochAt: number
 }
 
-/** The sink's state, all in Redis: any sink instance can take any batch. */
+/**
+ * The sink's state, all in Redis: any sink instance can take any batch. Every answer that a
+ * ledger acts on (a batch accepted, a claim, a mark it trims to) is confirmed on the Redis
+ * replicas first (`confirmSeenReplicated`; nothing with one Redis): a failover then cannot take
+ * back an output the ledger was told is stored, nor a mark or an epoch it acted on.
+ */
 export class SinkStore {
   readonly #redis: Redis
   readonly #keys: PipelineKeys
+  readonly #waitMs: number
 
-  constructor (redis: Redis, prefix: string) {
+  constructor (redis: Redis, prefix: string, { waitMs = 500 }: { waitMs?: number } = {}) {
     this.#redis = redis
     this.#keys = pipelineKeys(prefix)
+    this.#waitMs = waitMs
   }
 
   async ingest (batch: OutputBatch): Promise<IngestResult> {
     const k = this.#keys.pair(batch.pair)
     const keys = [k.stats, k.outputs, k.conflicts, ...batch.outputs.map((o) => k.account(o.account))]
-    const args: Array<string | number> = [batch.epoch, conflictLogLength]
+    const args: Array<string | number> = [batch.epoch, batch.holder, conflictLogLength]
     for (const o of batch.outputs) {
       const stored: Output = { pair: batch.pair, inputId: o.inputId, account: o.account, amount: o.amount, balance: o.balance, epoch: batch.epoch, instance: batch.instance }
       args.push(o.inputId, fingerprint(o), JSON.stringify(stored))
     }
-    const r = await ingestScript.run(this.#redis, keys, args) as [string, number, number, number, number, string, string[]]
-    return { stale: r[0] === 'stale', epoch: Number(r[1]), stored: r[2], duplicatesDropped: r[3], conflicts: r[4], highWaterMark: r[5], conflictIds: r[6] }
+    const r = await this.#confirmed(async () => await ingestScript.run(this.#redis, keys, args)) as [string, number, number, number, number, string, string[]]
+    const stale = r[0] === 'older' || r[0] === 'taken' ? r[0] : false
+    return { stale, epoch: Number(r[1]), stored: r[2], duplicatesDropped: r[3], conflicts: r[4], highWaterMark: r[5], conflictIds: r[6] }
   }
 
-  async claim (pair: PairName, epoch: number): Promise<{ epoch: number, highWaterMark: string }> {
-    const [current, hwm] = await claimScript.run(this.#redis, [this.#keys.pair(pair).stats], [epoch]) as [number, string]
-    return { epoch: Number(current), highWaterMark: hwm }
+  /** Announces `epoch` for `holder` (see `decideClaim`); epoch 0 only reads the mark. */
+  async claim (pair: PairName, epoch: number, holder: string): Promise<ClaimResult> {
+    const [outcome, current, hwm] = await this.#confirmed(async () => await claimScript.run(this.#redis, [this.#keys.pair(pair).stats], [epoch, holder])) as [ClaimOutcome, number, string]
+    return { outcome, epoch: Number(current), highWaterMark: hwm }
+  }
+
+  /** Runs `write`, then confirms on the replicas everything it wrote or saw. */
+  async #confirmed (write: () => Promise<unknown>): Promise<unknown> {
+    const mark = markBeforeWrite(this.#redis)
+    const result = await write()
+    await confirmSeenReplicated(this.#redis, mark, this.#keys.fence, { timeoutMs: this.#waitMs })
+    return result
   }
 
   async stats (pair: PairName): Promise<PairStats> {
@@ -140,6 +187,7 @@ export class SinkStore {
       staleEpochRejected: n('staleEpochRejected'),
       highWaterMark: h.highWaterMark ?? '0-0',
       epoch: n('epoch'),
+      holder: h.holder ?? '',
       acceptedEpoch: n('acceptedEpoch', -1),
       acceptedEpochAt: n('acceptedEpochAt')
     }

@@ -5,6 +5,8 @@ import { sinkError } from '../errors.js'
 export interface OutputBatch {
   pair: PairName
   epoch: number
+  /** The lease holder (owner token) the epoch was granted to; '' for epoch 0 (the hot-hot pair). */
+  holder: string
   instance: string
   outputs: OutputCore[]
 }
@@ -12,16 +14,26 @@ export interface OutputBatch {
 /** @default 5000 */
 export const maxBatchOutputs = 5_000
 const instancePattern = /^[A-Za-z0-9_.:-]{1,128}$/
+/** A lease owner token: the instance id and a nonce. */
+const holderPattern = /^[A-Za-z0-9_.:#-]{1,160}$/
+
+/** Validates the epoch and holder of a batch or a claim: a holder is required with an epoch above 0. */
+export function parseEpochHolder (b: Record<string, unknown>): { epoch: number, holder: string } {
+  if (typeof b.epoch !== 'number' || !Number.isSafeInteger(b.epoch) || b.epoch < 0) throw bad('epoch must be a non-negative integer')
+  if (b.epoch === 0) return { epoch: 0, holder: '' }
+  if (typeof b.holder !== 'string' || !holderPattern.test(b.holder)) throw bad('holder must be the lease owner token (1–160 of A–Z a–z 0–9 _ . : # -) when epoch > 0')
+  return { epoch: b.epoch, holder: b.holder }
+}
 
 /** Validates an ingest body; the first problem is named in SINK_ERR_BAD_BATCH. */
 export function parseBatch (body: unknown): OutputBatch {
   const b = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>
   if (!isPairName(b.pair)) throw bad(`pair must be hot-hot or hot-warm, got ${JSON.stringify(b.pair)}`)
-  if (typeof b.epoch !== 'number' || !Number.isSafeInteger(b.epoch) || b.epoch < 0) throw bad('epoch must be a non-negative integer')
+  const { epoch, holder } = parseEpochHolder(b)
   if (typeof b.instance !== 'string' || !instancePattern.test(b.instance)) throw bad('instance must be an instance id')
   if (!Array.isArray(b.outputs) || b.outputs.length === 0 || b.outputs.length > maxBatchOutputs) throw bad(`outputs must be an array of 1–${maxBatchOutputs}`)
   const outputs = b.outputs.map((o: unknown, i) => parseOutput(o, i))
-  return { pair: b.pair, epoch: b.epoch, instance: b.instance, outputs }
+  return { pair: b.pair, epoch, holder, instance: b.instance, outputs }
 }
 
 function parseOutput (raw: unknown, i: number): OutputCore {

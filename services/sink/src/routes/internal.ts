@@ -1,10 +1,10 @@
 import type { FastifyInstance } from 'fastify'
 import { Counter } from 'prom-client'
 import { isPairName } from '../../../../shared/src/pipeline/types.js'
-import { parseBatch } from '../core/batch.js'
+import { parseBatch, parseEpochHolder } from '../core/batch.js'
 import { sinkError } from '../errors.js'
 import type { SinkStore } from '../adapters/store.js'
-import { unavailable } from './unavailable.js'
+import { writeFailed } from './unavailable.js'
 
 /**
  * Ingest and the pair claim, under /internal/ (the gateway refuses to forward it): only the
@@ -15,11 +15,13 @@ export function internalRoutes (app: FastifyInstance, store: SinkStore): void {
 
   app.post('/internal/outputs', async (request, reply) => {
     const batch = parseBatch(request.body)
-    const r = await store.ingest(batch).catch(unavailable)
-    if (r.stale) {
+    const r = await store.ingest(batch).catch(writeFailed)
+    if (r.stale !== false) {
       results.inc({ pair: batch.pair, result: 'stale' }, batch.outputs.length)
-      request.log.warn({ pair: batch.pair, epoch: batch.epoch, newest: r.epoch, from: batch.instance, outputs: batch.outputs.length }, 'stale epoch rejected')
-      throw sinkError('SINK_ERR_STALE_EPOCH', `epoch ${batch.epoch} is older than the pair's newest epoch ${r.epoch}`)
+      request.log.warn({ pair: batch.pair, epoch: batch.epoch, newest: r.epoch, from: batch.instance, outputs: batch.outputs.length, why: r.stale }, 'stale epoch rejected')
+      throw sinkError('SINK_ERR_STALE_EPOCH', r.stale === 'older'
+        ? `epoch ${batch.epoch} is older than the pair's newest epoch ${r.epoch}`
+        : `epoch ${batch.epoch} was claimed by another holder: an epoch is never shared`)
     }
     results.inc({ pair: batch.pair, result: 'stored' }, r.stored)
     if (r.duplicatesDropped > 0) results.inc({ pair: batch.pair, result: 'duplicate' }, r.duplicatesDropped)
@@ -30,11 +32,13 @@ export function internalRoutes (app: FastifyInstance, store: SinkStore): void {
     return await reply.send(r)
   })
 
-  app.post<{ Params: { pair: string }, Body: { epoch?: unknown } }>('/internal/pairs/:pair/claim', async (request) => {
+  app.post<{ Params: { pair: string }, Body: unknown }>('/internal/pairs/:pair/claim', async (request) => {
     const { pair } = request.params
-    const epoch = request.body?.epoch
     if (!isPairName(pair)) throw sinkError('SINK_ERR_BAD_QUERY', `unknown pair ${JSON.stringify(pair)}`)
-    if (typeof epoch !== 'number' || !Number.isSafeInteger(epoch) || epoch < 0) throw sinkError('SINK_ERR_BAD_BATCH', 'epoch must be a non-negative integer')
-    return await store.claim(pair, epoch).catch(unavailable)
+    const body = typeof request.body === 'object' && request.body !== null ? request.body as Record<string, unknown> : {}
+    const { epoch, holder } = parseEpochHolder(body)
+    const r = await store.claim(pair, epoch, holder).catch(writeFailed)
+    if (r.outcome === 'older' || r.outcome === 'taken') request.log.warn({ pair, epoch, newest: r.epoch, holder, why: r.outcome }, 'claim refused')
+    return r
   })
 }

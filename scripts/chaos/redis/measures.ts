@@ -1,0 +1,83 @@
+import { longestFailureWindow, percentile } from '../core/analysis.js'
+import type { OpRecord } from '../core/history.js'
+
+/** What the Redis failover run derives from its history and samples. Pure. */
+
+/** How many samples fell below the highest value seen before them (a counter or an epoch went back). */
+export function regressions (values: readonly number[]): number {
+  let highest = -Infinity
+  let count = 0
+  for (const v of values) {
+    if (v < highest) count++
+    else highest = v
+  }
+  return count
+}
+
+/** The acknowledged ids that are not stored. */
+export function missingAcknowledged (acknowledged: Iterable<string>, stored: ReadonlySet<string>): string[] {
+  return [...acknowledged].filter((id) => !stored.has(id))
+}
+
+/**
+ * Events appended more than once. The run's feed requests each carry a unique amount (its
+ * sequence number + 1) on its own accounts, so two entries with one amount are one request
+ * appended twice — a retry the Idempotency-Key should have absorbed.
+ */
+export function duplicateAppends (entries: ReadonlyArray<{ account: string, amount: number }>, isOurs: (account: string) => boolean): number {
+  const seen = new Set<number>()
+  let dups = 0
+  for (const e of entries) {
+    if (!isOurs(e.account)) continue
+    if (seen.has(e.amount)) dups++
+    else seen.add(e.amount)
+  }
+  return dups
+}
+
+/**
+ * Failover as the issue defines it, per fault: from the fault to the first acknowledged write
+ * (a request of `writes` sent at or after it that succeeded), ms; undefined when none came
+ * before `untilMs`.
+ */
+export function firstAcknowledgedAfter (atMs: number, writes: readonly OpRecord[], untilMs = Infinity): number | undefined {
+  let first: number | undefined
+  for (const r of writes) {
+    if (r.outcome !== 'ok' || r.invoke === undefined || r.invoke < atMs || r.complete > untilMs) continue
+    if (first === undefined || r.complete < first) first = r.complete
+  }
+  return first === undefined ? undefined : first - atMs
+}
+
+export interface WorkloadFigures {
+  name: string
+  idempotent: boolean
+  requests: number
+  failed: number
+  failuresByCause: Record<string, number>
+  /** The longest run of consecutive failures, ms (0 when nothing failed). */
+  longestErrorWindowMs: number
+}
+
+export function workloadFigures (name: string, idempotent: boolean, records: readonly OpRecord[]): WorkloadFigures {
+  const failures: Record<string, number> = {}
+  for (const r of records) if (r.outcome === 'fail') failures[r.cause ?? 'unknown'] = (failures[r.cause ?? 'unknown'] ?? 0) + 1
+  const window = longestFailureWindow(records)
+  return {
+    name,
+    idempotent,
+    requests: records.length,
+    failed: records.filter((r) => r.outcome === 'fail').length,
+    failuresByCause: failures,
+    longestErrorWindowMs: Math.round(window?.durationMs ?? 0)
+  }
+}
+
+export interface Spread { samples: number, p50Ms?: number, p99Ms?: number, maxMs?: number }
+
+export function spread (samples: ReadonlyArray<number | undefined>): Spread {
+  const xs = samples.filter((x): x is number => x !== undefined)
+  if (xs.length === 0) return { samples: 0 }
+  const round = (x: number | undefined): number | undefined => x === undefined ? undefined : Math.round(x)
+  return { samples: xs.length, p50Ms: round(percentile(xs, 50)), p99Ms: round(percentile(xs, 99)), maxMs: Math.round(Math.max(...xs)) }
+}
