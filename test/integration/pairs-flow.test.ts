@@ -238,4 +238,14 @@ describe('feed → ledger pairs → sink', () => {
     expect(running).toHaveLength(7) // every process but the one stopped on purpose above
     for (const proc of running) expect(proc.child.exitCode).toBeNull()
   })
+
+  it('an event posted while Redis restarts waits for it and is appended (a restart is a pause, not an error)', async () => {
+    await c.redis.kill()
+    const posted = postEvent(c.gateway.url, { account: 'r1', amount: 3 })
+    await new Promise((resolve) => setTimeout(resolve, 500))
+    await c.redis.restart()
+    const answer = await posted
+    expect(answer.status).toBe(202)
+    expect(answer.body.id).toMatch(/^\d+-\d+$/)
+  })
 })

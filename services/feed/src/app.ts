@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import { Counter } from 'prom-client'
 import { createApp, type CommonAppOptions } from '../../../shared/src/service/create-app.js'
+import { deadlineFrom, deadlineHeader } from '../../../shared/src/service/deadline.js'
 import { parseEvent, parseIdempotencyKey } from './core/event.js'
 import { feedError } from './errors.js'
 import type { FeedStream } from './adapters/stream.js'
@@ -21,7 +22,7 @@ export function buildApp (identity: CommonAppOptions, deps: FeedDeps): FastifyIn
   app.post('/events', async (request, reply) => {
     const event = parseEvent(request.body)
     const key = parseIdempotencyKey(request.headers['idempotency-key'])
-    const r = await deps.stream.append(event, key)
+    const r = await deps.stream.append(event, key, deadlineFrom(request.headers[deadlineHeader]))
     if ('conflict' in r) throw feedError('FEED_ERR_KEY_REUSED', `Idempotency-Key ${JSON.stringify(key)} was used for another event (input ${r.id}): use a new key for a new event`)
     if (!r.created) return await reply.code(200).send({ id: r.id })
     appended.inc()

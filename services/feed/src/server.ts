@@ -16,7 +16,8 @@ await runService({
           idempotencyKey: pipelineKeys(config.keyPrefix).feedIdempotency,
           maxEvents: config.maxEvents,
           idempotencyTtlS: config.idempotencyTtlS,
-          waitMs: config.redisWaitMs
+          waitMs: config.redisWaitMs,
+          reconnectWaitMs: config.reconnectWaitMs
         }),
         bodyLimitBytes: config.bodyLimitBytes
       }

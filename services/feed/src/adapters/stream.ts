@@ -1,5 +1,5 @@
 import { LuaScript } from '../../../../shared/src/pipeline/script.js'
-import type { Redis } from '../../../../shared/src/redis.js'
+import { waitReady, type Redis } from '../../../../shared/src/redis.js'
 import { confirmReplicated, markBeforeWrite, mayHaveWritten } from '../../../../shared/src/redis-replication.js'
 import { eventFingerprint, type FeedEvent } from '../core/event.js'
 import { feedError } from '../errors.js'
@@ -29,6 +29,9 @@ if ARGV[4] == '1' then redis.call('SET', KEYS[2], id .. '\\t' .. ARGV[5], 'EX', 
 return {'new', id, ARGV[5]}
 `)
 
+/** How much earlier than the caller's deadline an append gives up waiting for Redis. */
+const deadlineSlackMs = 50
+
 export interface FeedStreamOptions {
   /** The stream's key. */
   key: string
@@ -39,6 +42,11 @@ export interface FeedStreamOptions {
   idempotencyTtlS: number
   /** How long an append waits for the Redis replica to confirm it (with Sentinel only). */
   waitMs: number
+  /**
+   * How long an append whose Redis is unreachable waits for it to come back (a restart takes
+   * about a second), never past its caller's deadline.
+   */
+  reconnectWaitMs: number
 }
 
 /** What an append did: `created` false when an idempotency key had already appended it. */
@@ -61,7 +69,27 @@ export class FeedStream {
     this.#o = options
   }
 
-  async append (event: FeedEvent, idempotencyKey?: string): Promise<AppendResult> {
+  /**
+   * Appends, riding out a Redis that is briefly away: an append that certainly did not reach
+   * Redis (the connection was down) — or one that may have, when an Idempotency-Key makes a
+   * repeat harmless — is tried again once Redis is back, within `reconnectWaitMs` and the
+   * caller's `deadline` (epoch ms).
+   */
+  async append (event: FeedEvent, idempotencyKey?: string, deadline?: number): Promise<AppendResult> {
+    const giveUp = Math.min(Date.now() + this.#o.reconnectWaitMs, (deadline ?? Infinity) - deadlineSlackMs)
+    for (;;) {
+      try {
+        return await this.#appendOnce(event, idempotencyKey)
+      } catch (err) {
+        const repeatable = (err as { code?: string }).code === 'FEED_ERR_UNAVAILABLE' ||
+          ((err as { code?: string }).code === 'FEED_ERR_OUTCOME_UNKNOWN' && idempotencyKey !== undefined)
+        const left = giveUp - Date.now()
+        if (!repeatable || left <= 0 || !(await waitReady(this.#redis, left))) throw err
+      }
+    }
+  }
+
+  async #appendOnce (event: FeedEvent, idempotencyKey?: string): Promise<AppendResult> {
     const fp = eventFingerprint(event)
     const mark = markBeforeWrite(this.#redis)
     let reply: [string, string, string]
