@@ -72,6 +72,21 @@ describe('kv-leader failover', () => {
     expect(await readAll(`${cluster.url(oldLeader)}`, sample.map(([k, v]) => [`${k}?consistency=eventual`, v]))).toEqual([])
   })
 
+  it('a graceful stop of the leader under writes: the writes it holds commit before it steps down, none fails', async () => {
+    const oldLeader = await cluster.waitForLeader()
+    const stream = writeStream(4, 'graceful')
+    await new Promise((resolve) => setTimeout(resolve, 600))
+    const before = stream.acked.size
+    cluster.nodes.get(oldLeader)!.signal('SIGTERM')
+    await cluster.nodes.get(oldLeader)!.exited
+    await waitFor(async () => stream.acked.size > before + 20, 10_000, 'writes resume after the stop')
+    await stream.stop()
+    // before: every write the stopping leader held was answered 503 KVL_ERR_OUTCOME_UNKNOWN
+    expect(stream.failures.n).toBe(0)
+    expect(await readAll(api(), stream.acked)).toEqual([])
+    await cluster.startNode(oldLeader)
+  })
+
   it('SIGSTOP of the leader past its lease: fenced, a new leader, it rejoins as a follower and converges', async () => {
     const frozen = await cluster.waitForLeader()
     expect((await kv(api(), 'PUT', '/keys/before-freeze', 'b')).status).toBe(201)

@@ -95,10 +95,18 @@ export class ReplicaDriver {
     this.#d.lease.start()
   }
 
-  async stop (): Promise<void> {
+  /**
+   * A graceful stop (the process is deregistered already): a leader first lets the writes it
+   * holds commit (for up to `drainMs`), since stepping down would answer each of them "outcome
+   * unknown"; then it releases the lease, so a successor need not wait for the TTL.
+   */
+  async stop (drainMs = 1_000): Promise<void> {
     this.#stopped = true
+    const giveUp = this.#now() + drainMs
+    while (this.state.role === 'leader' && this.#waiters.size > 0 && this.#now() < giveUp) {
+      await new Promise((resolve) => setTimeout(resolve, 10))
+    }
     this.#stopTicking()
-    // releases the lease when held, so a successor need not wait for the TTL
     await this.#d.lease.stop()
     if (this.state.role === 'leader') this.#dispatch({ type: 'leaseLost', now: this.#now() })
   }
