@@ -20,6 +20,8 @@ const service = 'kv-leader'
 await runService({
   service,
   spec: kvLeaderSpec,
+  // writes go to the leader; a try waits for its quorum (KV_WRITE_TIMEOUT_MS) plus a follower's wait for a leader
+  policy: { balancer: 'least-outstanding', routing: 'leader', tryTimeoutMs: 5_000 },
   build: async ({ config, instanceId, log, redis, registrar }) => {
     const dir = resolve(config.dataDir !== '' ? config.dataDir : join('data', service, instanceId))
     const logFile = new LogFile({ dir, fsync: config.fsync, fsyncIntervalMs: config.fsyncIntervalMs, log })
