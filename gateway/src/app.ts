@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify'
 import { createApp, requestIdFrom } from '../../shared/src/service/create-app.js'
 import type { Logger } from '../../shared/src/logger.js'
 import { RegistryWatcher } from '../../shared/src/registry/watcher.js'
-import type { Topology } from '../../topology.js'
+import { createMetricsRegistry } from '../../shared/src/service/metrics.js'
 import { ResponseCache } from './cache/response-cache.js'
 import type { GatewayConfig } from './config.js'
 import { GatewayMetrics, noMetrics } from './metrics.js'
@@ -17,6 +17,7 @@ import { EventLog } from './events/event-log.js'
 import { registerDashboard } from './routes/dashboard.js'
 import { Traffic } from './stats/traffic.js'
 import { Router } from './upstreams/router.js'
+import type { PoolFactory } from './upstreams/upstream.js'
 
 export interface Gateway {
   app: FastifyInstance
@@ -31,15 +32,27 @@ function parseBalancers (text: string): Record<string, string> {
   return Object.fromEntries(text.split(',').filter(Boolean).map((pair) => pair.split('=') as [string, string]))
 }
 
+export interface GatewayOptions {
+  /**
+   * The topology's services: /readyz waits for them (or for NINES_SERVICES), /registry lists them
+   * even with no instance. Any other service that registers is routed too. @default none
+   */
+  services?: readonly string[]
+  /** Makes each instance's connection pool. @default an undici Pool */
+  poolFactory?: PoolFactory
+}
+
 /**
  * The gateway: registry watch → router (a pool per instance) → balancer → proxy, with active
- * health checks, outlier ejection, retries under a budget and the admin routes. Never listens.
+ * health checks, outlier ejection, retries under a budget and the admin routes. How each service
+ * is routed comes from its instances' registrations. Never listens.
  */
-export function buildGateway (config: GatewayConfig, topology: Topology, log: Logger): Gateway {
+export function buildGateway (config: GatewayConfig, log: Logger, { services = [], poolFactory }: GatewayOptions = {}): Gateway {
   const events = new EventLog({ redisUrl: config.redisUrl, prefix: config.keyPrefix, source: config.instanceId, log })
   const traffic = new Traffic()
   const router = new Router({
-    services: topology.services,
+    knownServices: services,
+    maxServices: config.maxServices,
     panicThreshold: config.panicThreshold,
     slowStart: { windowMs: config.slowStartMs, aggression: config.slowStartAggression, minWeight: config.slowStartMinWeight },
     balancers: parseBalancers(config.balancers),
@@ -53,6 +66,7 @@ export function buildGateway (config: GatewayConfig, topology: Topology, log: Lo
       baseEjectionMs: config.ejectBaseMs,
       maxEjectionMs: config.ejectMaxMs
     },
+    ...(poolFactory !== undefined ? { factory: poolFactory } : {}),
     log,
     onEvent: (event) => events.emit(event)
   })
@@ -66,43 +80,8 @@ export function buildGateway (config: GatewayConfig, topology: Topology, log: Lo
     onChange: (u, state) => events.emit({ type: state, service: u.record.service, instance: u.id, message: `${u.id} is ${state} (active checks)` })
   })
   const budget = new RetryBudget({ ratio: config.retryBudgetRatio, minPerSecond: config.retryBudgetMinPerSecond, windowMs: 10_000 })
-  const topologyServices = config.requiredServices === '' ? Object.keys(topology.services) : config.requiredServices.split(',').filter(Boolean)
-
-  const late: { deps?: ProxyDeps } = {}
-  const app = createApp({
-    service: 'gateway',
-    instanceId: config.instanceId,
-    logger: log,
-    httpMetrics: false,
-    bodyLimit: config.bodyLimitBytes,
-    readiness: () => missingServices(router, topologyServices, Date.now()).map((name) => `${name}: no healthy instance`),
-    fastify: {
-      // `/api/*` is the hot path: it goes straight to the proxy on the raw request, skipping
-      // Fastify's routing and reply objects (about a fifth of the gateway's CPU per request);
-      // everything else (admin routes, 404s, client errors) is Fastify's as usual
-      serverFactory: (handler) => {
-        const server = createServer((req, res) => {
-          if (late.deps !== undefined && req.url?.startsWith('/api/') === true) void proxy(req, res, late.deps)
-          else handler(req, res)
-        })
-        server.keepAliveTimeout = 72_000 // ms, longer than the usual client idle timeouts
-        // `Expect: 100-continue` (curl sends it for uploads over 1 KiB): the gateway answers it
-        // itself and never forwards it; a body announced over the limit is refused before it is sent
-        server.on('checkContinue', (req, res) => {
-          if (late.deps === undefined || req.url?.startsWith('/api/') !== true) {
-            res.writeContinue()
-            handler(req, res)
-          } else if (Number(req.headers['content-length']) > config.bodyLimitBytes) {
-            writeError(res, tooLarge(config.bodyLimitBytes), requestIdFrom(req.headers['x-request-id']), config.instanceId, true)
-          } else {
-            res.writeContinue()
-            void proxy(req, res, late.deps)
-          }
-        })
-        return server
-      }
-    }
-  })
+  const requiredServices = config.requiredServices === '' ? services : config.requiredServices.split(',').filter(Boolean)
+  const metricsRegistry = createMetricsRegistry({ service: 'gateway', instance: config.instanceId })
   const responseCache = config.cacheEnabled
     ? new ResponseCache({
       redisUrl: config.redisUrl,
@@ -111,17 +90,53 @@ export function buildGateway (config: GatewayConfig, topology: Topology, log: Lo
       maxBodyBytes: config.cacheMaxBodyBytes,
       maxTtlMs: config.cacheMaxTtlMs,
       maxStaleMs: config.cacheMaxStaleMs,
-      staleIfErrorMs: (service) => (topology.services[service]?.staleIfErrorS ?? 0) * 1_000,
+      staleIfErrorMs: (service) => router.service(service)?.policy.staleIfErrorMs ?? 0,
       maxKeyBytes: config.cacheMaxKeyBytes,
       redisBytes: config.cacheRedisBytes,
       log,
-      ...(config.metricsEnabled ? { metrics: app.metricsRegistry } : {})
+      ...(config.metricsEnabled ? { metrics: metricsRegistry } : {})
     })
     : undefined
   const hedging = config.hedgeEnabled
     ? new Hedging({ policy: { percentile: config.hedgePercentile, minSamples: 20, minDelayMs: config.hedgeMinDelayMs }, budgetRatio: config.hedgeBudgetRatio, traffic })
     : undefined
-  late.deps = { router, budget, metrics: config.metricsEnabled ? new GatewayMetrics(app.metricsRegistry) : noMetrics, config, log, instanceId: config.instanceId, traffic, events, responseCache, hedging }
+  const deps: ProxyDeps = { router, budget, metrics: config.metricsEnabled ? new GatewayMetrics(metricsRegistry) : noMetrics, config, log, instanceId: config.instanceId, traffic, events, responseCache, hedging }
+
+  const app = createApp({
+    service: 'gateway',
+    instanceId: config.instanceId,
+    logger: log,
+    metrics: metricsRegistry,
+    httpMetrics: false,
+    bodyLimit: config.bodyLimitBytes,
+    readiness: () => missingServices(router, requiredServices, Date.now()).map((name) => `${name}: no healthy instance`),
+    fastify: {
+      // `/api/*` is the hot path: it goes straight to the proxy on the raw request, skipping
+      // Fastify's routing and reply objects (about a fifth of the gateway's CPU per request);
+      // everything else (admin routes, 404s, client errors) is Fastify's as usual
+      serverFactory: (handler) => {
+        const server = createServer((req, res) => {
+          if (req.url?.startsWith('/api/') === true) void proxy(req, res, deps)
+          else handler(req, res)
+        })
+        server.keepAliveTimeout = 72_000 // ms, longer than the usual client idle timeouts
+        // `Expect: 100-continue` (curl sends it for uploads over 1 KiB): the gateway answers it
+        // itself and never forwards it; a body announced over the limit is refused before it is sent
+        server.on('checkContinue', (req, res) => {
+          if (req.url?.startsWith('/api/') !== true) {
+            res.writeContinue()
+            handler(req, res)
+          } else if (Number(req.headers['content-length']) > config.bodyLimitBytes) {
+            writeError(res, tooLarge(config.bodyLimitBytes), requestIdFrom(req.headers['x-request-id']), config.instanceId, true)
+          } else {
+            res.writeContinue()
+            void proxy(req, res, deps)
+          }
+        })
+        return server
+      }
+    }
+  })
   registerAdminRoutes(app, router, traffic)
   registerDashboard(app, router, traffic, events, config.dashboardMaxStreams)
 

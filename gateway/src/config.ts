@@ -33,11 +33,13 @@ export const gatewaySpec = {
   registryRefreshMs: integer('GW_REGISTRY_REFRESH_MS', 500, { min: 50, max: 60_000 }),
   /** The services /readyz waits for; empty = every service of the topology. */
   requiredServices: string('NINES_SERVICES', '', { pattern: /^[a-z0-9,-]*$/ }),
+  /** Services routed at once (any service that registers is routed; this bounds made-up ones). */
+  maxServices: integer('GW_MAX_SERVICES', 64, { min: 1, max: 10_000 }),
   metricsEnabled: boolean('GW_METRICS', true),
   /** Concurrent `/dashboard/stream` connections; the next one gets 503. */
   dashboardMaxStreams: integer('GW_DASHBOARD_MAX_STREAMS', 100, { min: 1, max: 100_000 }),
   upstreamConnections: integer('GW_UPSTREAM_CONNECTIONS', 128, { min: 1, max: 10_000 }),
-  /** Hedged requests for the services whose topology entry says `hedge: true`; off: never. */
+  /** Hedged requests for the services whose routing policy says `hedge: true`; off: never. */
   hedgeEnabled: boolean('GW_HEDGE', true),
   /** The service's latency percentile after which a GET is hedged. */
   hedgePercentile: number('GW_HEDGE_PERCENTILE', 0.95, { min: 0.5, max: 0.999 }),
@@ -49,7 +51,7 @@ export const gatewaySpec = {
   slowStartMs: integer('GW_SLOW_START_MS', 5_000, { min: 0, max: 600_000 }),
   slowStartAggression: number('GW_SLOW_START_AGGRESSION', 1, { min: 0.1, max: 10 }),
   slowStartMinWeight: number('GW_SLOW_START_MIN_WEIGHT', 0.1, { min: 0.01, max: 1 }),
-  /** Balancer per service instead of the topology's, e.g. `compute=least-outstanding` (benchmarks compare them). */
+  /** Balancer per service instead of the one it declares, e.g. `compute=least-outstanding` (benchmarks compare them). */
   balancers: string('GW_BALANCERS', '', { pattern: /^([a-z0-9-]+=[a-z-]+)?(,[a-z0-9-]+=[a-z-]+)*$/ }),
   ...responseCacheSpec
 } satisfies ConfigSpec

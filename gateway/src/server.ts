@@ -7,7 +7,8 @@ import { gatewaySpec } from './config.js'
 
 const config = loadConfig(gatewaySpec)
 const log = createLogger({ service: 'gateway', instanceId: config.instanceId, level: config.logLevel })
-const gateway = buildGateway(config, topology, log)
+// the topology names the services /readyz waits for; how each is routed comes from the registry
+const gateway = buildGateway(config, log, { services: Object.keys(topology.services) })
 await gateway.start()
 const address = await gateway.app.listen({ host: config.host, port: config.port })
 log.info({ url: address }, 'gateway ready')

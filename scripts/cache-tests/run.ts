@@ -52,7 +52,7 @@ async function main (): Promise<void> {
 
   const redis = await startRedis()
   const client = createRedis(redis.url)
-  const registrar = new Registrar({ redis: client, prefix: 'cache-tests', ttlMs: 2_000, heartbeatMs: 500, record: { id: 'cache-tests-origin', service: 'compute', url: originUrl, role: 'member', startedAt: Date.now() } })
+  const registrar = new Registrar({ redis: client, prefix: 'cache-tests', ttlMs: 2_000, heartbeatMs: 500, record: { id: 'cache-tests-origin', service: 'compute', url: originUrl, role: 'member', startedAt: Date.now(), policy: { cacheable: true, staleIfErrorS: 300 } } })
   try {
     await registrar.start()
     const gateway = await startGateway({ REDIS_URL: redis.url, NINES_PREFIX: 'cache-tests', NINES_SERVICES: 'compute' })

@@ -8,7 +8,7 @@ import { get, waitFor, type Answer } from './compute-helpers.js'
  * The cache's availability promise: with every compute instance killed, a cached answer keeps
  * coming — 200, `x-cache: stale`, its true Age — for the configured stale window, then the
  * gateway says 503. Compute answers are fresh for 1 s here (COMPUTE_HTTP_MAX_AGE_S) and the
- * topology's stale window for compute (staleIfErrorS) is capped at 5 s (GW_CACHE_MAX_STALE_MS).
+ * stale window compute declares (its policy's staleIfErrorS) is capped at 5 s (GW_CACHE_MAX_STALE_MS).
  */
 let redis: TestRedis
 let gateway: RunningProcess

@@ -37,7 +37,7 @@ beforeAll(async () => {
   })
   await upstream.listen({ host: '127.0.0.1', port: 0 })
   client = createRedis(redis.url)
-  registrar = new Registrar({ redis: client, prefix, ttlMs: 1_500, heartbeatMs: 250, record: { id: 'compute-fake', service: 'compute', url: `http://127.0.0.1:${(upstream.server.address() as AddressInfo).port}`, role: 'member', startedAt: Date.now() } })
+  registrar = new Registrar({ redis: client, prefix, ttlMs: 1_500, heartbeatMs: 250, record: { id: 'compute-fake', service: 'compute', url: `http://127.0.0.1:${(upstream.server.address() as AddressInfo).port}`, role: 'member', startedAt: Date.now(), policy: { cacheable: true, staleIfErrorS: 300 } } })
   await registrar.start()
   gateway = await startGateway({ REDIS_URL: redis.url, NINES_PREFIX: prefix, GW_CACHE_MAX_KEY_BYTES: String(maxKeyBytes), GW_CACHE_REDIS_BYTES: String(redisBytes) })
   await waitFor(async () => (await get(`${gateway.url}/api/compute/page?probe=1`)).status === 200, 10_000, 'the gateway to route to the fake upstream')

@@ -58,7 +58,7 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => origin.listen(0, '127.0.0.1', resolve))
   const url = `http://127.0.0.1:${(origin.address() as AddressInfo).port}`
   client = createRedis(redis.url)
-  registrar = new Registrar({ redis: client, prefix: 'gw-rfc', ttlMs: 1_500, heartbeatMs: 250, record: { id: 'origin', service: 'compute', url, role: 'member', startedAt: Date.now() } })
+  registrar = new Registrar({ redis: client, prefix: 'gw-rfc', ttlMs: 1_500, heartbeatMs: 250, record: { id: 'origin', service: 'compute', url, role: 'member', startedAt: Date.now(), policy: { cacheable: true, staleIfErrorS: 300 } } })
   await registrar.start()
   // a short default stale window for the scripted "compute" service, so windows can be seen to end
   const env = { REDIS_URL: redis.url, NINES_PREFIX: 'gw-rfc', NINES_SERVICES: 'compute', GW_CACHE_MAX_STALE_MS: '3000' }
@@ -247,7 +247,7 @@ describe('serving stale (RFC 9111 §4.2.4, RFC 5861)', () => {
     }
   })
 
-  it("the service's default window (topology staleIfErrorS, capped by GW_CACHE_MAX_STALE_MS) ends (stale-close)", async () => {
+  it("the service's default window (its policy's staleIfErrorS, capped by GW_CACHE_MAX_STALE_MS) ends (stale-close)", async () => {
     const path = script({ headers: [['Cache-Control', 'max-age=1']], body: 'kept' }, { status: 500 })
     await at(path)
     await sleep(1_100)

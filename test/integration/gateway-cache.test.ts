@@ -36,7 +36,7 @@ beforeAll(async () => {
   await upstream.listen({ host: '127.0.0.1', port: 0 })
   const url = `http://127.0.0.1:${(upstream.server.address() as AddressInfo).port}`
   client = createRedis(redis.url)
-  registrar = new Registrar({ redis: client, prefix: 'gw-cache', ttlMs: 1_500, heartbeatMs: 250, record: { id: 'compute-fake', service: 'compute', url, role: 'member', startedAt: Date.now() } })
+  registrar = new Registrar({ redis: client, prefix: 'gw-cache', ttlMs: 1_500, heartbeatMs: 250, record: { id: 'compute-fake', service: 'compute', url, role: 'member', startedAt: Date.now(), policy: { cacheable: true, staleIfErrorS: 300 } } })
   await registrar.start()
   gateway = await startGateway({ REDIS_URL: redis.url, NINES_PREFIX: 'gw-cache' })
   await waitFor(async () => (await get(`${gateway.url}/api/compute/script?probe=1`)).status === 200, 10_000, 'the gateway to route to the fake upstream')

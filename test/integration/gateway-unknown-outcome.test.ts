@@ -59,7 +59,7 @@ describe('a refusal after an unknown outcome', () => {
     servers.push(server)
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
-    const registrar = new Registrar({ redis: client, prefix: 'gw-unknown-2', ttlMs: 1_500, heartbeatMs: 250, record: { id, service: 'echo', url, role: 'member', startedAt: Date.now() } })
+    const registrar = new Registrar({ redis: client, prefix: 'gw-unknown-2', ttlMs: 1_500, heartbeatMs: 250, record: { id, service: 'echo', url, role: 'member', startedAt: Date.now(), policy: { balancer: 'least-outstanding', hedge: true } } })
     registrars.push(registrar)
     await registrar.start()
   }

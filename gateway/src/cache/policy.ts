@@ -14,7 +14,7 @@ export interface PolicyOptions {
   maxTtlMs: number
   /** Upper bound on any stale window (`GW_CACHE_MAX_STALE_MS`). */
   maxStaleMs: number
-  /** The service's stale-if-error window when the response names none (topology `staleIfErrorS`). */
+  /** The service's stale-if-error window when the response names none (its routing policy's `staleIfErrorS`). */
   defaultStaleIfErrorMs: number
 }
 

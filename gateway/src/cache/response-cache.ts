@@ -27,7 +27,7 @@ export interface ResponseCacheOptions {
   maxTtlMs: number
   /** Upper bound on stale windows (`GW_CACHE_MAX_STALE_MS`). */
   maxStaleMs: number
-  /** A service's default stale-if-error window (topology `staleIfErrorS`), ms. */
+  /** A service's default stale-if-error window (its routing policy's `staleIfErrorS`), ms. */
   staleIfErrorMs: (service: string) => number
   /** Keys longer than this stay out of Redis (local tier only). */
   maxKeyBytes: number
@@ -66,7 +66,7 @@ const notStored: StoredRecord = { kind: 'vary', names: [], generation: '' }
 const conditionalFields = ['if-none-match', 'if-modified-since', 'if-range', 'range']
 
 /**
- * The gateway's HTTP cache for services marked `cacheable` (RFC 9111 shared cache, RFC 5861,
+ * The gateway's HTTP cache for services whose routing policy says `cacheable` (RFC 9111 shared cache, RFC 5861,
  * RFC 9213; the rules are the pure modules beside this one). GETs and HEADs are answered from
  * the two-tier cache while fresh, stale when the origin allows it or fails, or after a
  * revalidation; a miss or a refresh sends one request per key upstream, gateway-wide and

@@ -10,7 +10,6 @@ import type { RetryBudget } from '../resilience/retry-budget.js'
 import { may503BeRetried, shouldRetry } from '../resilience/retry-policy.js'
 import type { Router } from '../upstreams/router.js'
 import type { ServicePool } from '../upstreams/service-pool.js'
-import type { ServiceSpec } from '../../../topology.js'
 import type { Upstream } from '../upstreams/upstream.js'
 import { drainUnreadBody } from '../../../shared/src/service/linger.js'
 import { clientGone, isClientGone, prepareBody, tooLarge } from './body.js'
@@ -35,7 +34,7 @@ export interface ProxyDeps {
   traffic: Traffic
   events: Pick<EventLog, 'emit'>
   now?: () => number
-  /** Serves GETs of `cacheable` services from the response cache (gateway/src/cache). */
+  /** Serves GETs of the services whose policy says `cacheable` from the response cache (gateway/src/cache). */
   responseCache?: ResponseCache
   /** Hedged requests for the services that opt in (absent: never hedge). */
   hedging?: Hedging
@@ -71,23 +70,24 @@ function forward (req: IncomingMessage, res: ServerResponse, requestId: string, 
   if (!target.ok) throw clusterError(target.code, target.message)
   const pool = deps.router.service(target.service)
   if (pool === undefined) throw clusterError('GW_ERR_UNKNOWN_SERVICE', `unknown service "${target.service}"`)
-  const spec = deps.router.spec(target.service)
-  if (spec?.cacheable === true && deps.responseCache !== undefined) {
+  if (pool.policy.cacheable && deps.responseCache !== undefined) {
     // every method: reads may be answered from the cache, unsafe methods invalidate it (RFC 9111 §4.4)
-    return deps.responseCache.serve(req, res, requestId, target, async (q, s) => { await forwardTo(q, s, requestId, deps, target, pool, spec) })
+    return deps.responseCache.serve(req, res, requestId, target, async (q, s) => { await forwardTo(q, s, requestId, deps, target, pool) })
   }
-  return forwardTo(req, res, requestId, deps, target, pool, spec)
+  return forwardTo(req, res, requestId, deps, target, pool)
 }
 
 /** The tries for one request whose service is known (the response cache calls this on a miss). */
 async function forwardTo (req: IncomingMessage, res: ServerResponse, requestId: string, deps: ProxyDeps,
-  target: { service: string, path: string }, pool: ServicePool, spec: ServiceSpec | undefined): Promise<void> {
+  target: { service: string, path: string }, pool: ServicePool): Promise<void> {
+  // the service's own routing policy, as its instances registered it (a property read: built when the registry changed)
+  const policy = pool.policy
   const now = deps.now ?? Date.now
   const started = now()
   const method = req.method ?? 'GET'
   const prepared = prepareBody(req, deps.config.bodyLimitBytes, deps.config.replayLimitBytes)
   const body = prepared instanceof Promise ? await prepared : prepared // most requests have no body: no await
-  const role = spec?.routing === 'leader' && needsLeader(method, target.path) ? 'leader' : undefined
+  const role = policy.leaderRouting && needsLeader(method, target.path) ? 'leader' : undefined
   const headers = upstreamHeaders(req.headers, { clientIp: req.socket.remoteAddress ?? '', requestId, host: req.headers.host })
   // one key for every try of this request, never the client's: a service that remembers it
   // applies a retried write once (kv-leader); a client's own value could collide across requests
@@ -95,9 +95,9 @@ async function forwardTo (req: IncomingMessage, res: ServerResponse, requestId: 
   else headers[retryKeyHeader] = randomUUID()
   const dispatchBody = body.kind === 'buffered' ? body.data : body.kind === 'streamed' ? body.stream : null
   const replayable = body.kind !== 'streamed'
-  // the route opted in, or the client made this request safe to repeat: a POST with an
+  // the service opted in, or the client made this request safe to repeat: a POST with an
   // Idempotency-Key is applied once however often it arrives (the feed, compute jobs: issue 13)
-  const retryNonIdempotent = spec?.retryNonIdempotent === true || req.headers['idempotency-key'] !== undefined
+  const retryNonIdempotent = policy.retryNonIdempotent || req.headers['idempotency-key'] !== undefined
 
   let current: Tries | undefined
   let gone = false
@@ -116,13 +116,13 @@ async function forwardTo (req: IncomingMessage, res: ServerResponse, requestId: 
   deps.budget.requestStarted(started)
   // hedged requests (issue 17): undefined unless the service opts in, this request is safe to
   // send twice, and there is another instance to send it to
-  const hedge = spec?.hedge === true && pool.upstreams.length > 1
+  const hedge = policy.hedge && pool.upstreams.length > 1
     ? deps.hedging?.forRequest(pool.name, { enabled: true, method, role, bodyReplayable: replayable }, started)
     : undefined
   const startTry = (upstream: Upstream, hold: number, claim: ((attempt: ProxyTry) => boolean) | undefined): ProxyTry => {
     tried.add(upstream)
     deps.metrics.pick(pool.name, upstream.id)
-    const timeout = Math.max(1, Math.min(spec?.tryTimeoutMs ?? deps.config.tryTimeoutMs, deadline - now()))
+    const timeout = Math.max(1, Math.min(policy.tryTimeoutMs ?? deps.config.tryTimeoutMs, deadline - now()))
     // past this moment nobody waits for this try: an instance that was frozen and wakes up late
     // must not act on it (a retried PUT executed after its retry would overwrite newer writes).
     // A streamed body is never retried, and how long its upload takes is not known when the

@@ -19,7 +19,7 @@ export const defaultHedgePolicy: HedgePolicy = { percentile: 0.95, minSamples: 2
 const safeMethods = new Set(['GET', 'HEAD'])
 
 export interface HedgeRequest {
-  /** The service opted in (topology `hedge: true`) and hedging is on in the gateway. */
+  /** The service opted in (its routing policy's `hedge: true`) and hedging is on in the gateway. */
   enabled: boolean
   method: string
   /** A role-routed request (the leader) has no second instance to go to. */

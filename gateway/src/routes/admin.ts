@@ -1,6 +1,8 @@
 import type { FastifyInstance } from 'fastify'
 import type { Traffic } from '../stats/traffic.js'
 import type { WindowSnapshot } from '../stats/rolling-latency.js'
+import type { RoutingPolicy } from '../../../shared/src/registry/policy.js'
+import type { CompiledRoutingPolicy } from '../upstreams/routing-policy.js'
 import type { Router } from '../upstreams/router.js'
 
 /** What GET /registry shows of one instance. */
@@ -17,6 +19,8 @@ export interface InstanceView {
   ewmaMs: number
   startedAt: number
   meta?: Record<string, string | number | boolean>
+  /** The routing policy this instance declares. */
+  policy?: RoutingPolicy
 }
 
 export function registryView (router: Router, now: number): { services: Record<string, InstanceView[]> } {
@@ -32,10 +36,16 @@ export function registryView (router: Router, now: number): { services: Record<s
       inflight: u.inflight,
       ewmaMs: Math.round(u.ewmaMs * 100) / 100,
       startedAt: u.record.startedAt,
-      ...(u.record.meta ? { meta: u.record.meta } : {})
+      ...(u.record.meta ? { meta: u.record.meta } : {}),
+      ...(u.record.policy ? { policy: u.record.policy } : {})
     }))
   }
   return { services }
+}
+
+/** The routing policy the gateway applies to each service (its instances' declarations, defaults filled in). */
+export function policiesView (router: Router): { services: Record<string, CompiledRoutingPolicy> } {
+  return { services: Object.fromEntries([...router.pools].map(([name, pool]) => [name, pool.policy])) }
 }
 
 /** The topology services with no available instance: what keeps /readyz at 503. */
@@ -68,4 +78,5 @@ export function statsView (router: Router, traffic: Traffic, now: number): { at:
 export function registerAdminRoutes (app: FastifyInstance, router: Router, traffic: Traffic): void {
   app.get('/registry', async () => registryView(router, Date.now()))
   app.get('/stats', async () => statsView(router, traffic, Date.now()))
+  app.get('/policies', async () => policiesView(router))
 }

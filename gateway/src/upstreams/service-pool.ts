@@ -1,5 +1,6 @@
 import type { Random, Strategy } from '../balancing/strategy.js'
 import type { SlowStartPolicy } from '../resilience/slow-start.js'
+import { defaultRoutingPolicy, type CompiledRoutingPolicy } from './routing-policy.js'
 import type { Upstream } from './upstream.js'
 
 export interface PickOptions {
@@ -24,7 +25,10 @@ export interface ServicePoolOptions {
  */
 export class ServicePool {
   readonly name: string
-  readonly strategy: Strategy
+  /** Replaced (by the router) when the service's policy names another balancer. */
+  strategy: Strategy
+  /** How the gateway treats the service, from its instances' registrations (the router keeps it current). */
+  policy: CompiledRoutingPolicy = defaultRoutingPolicy
   readonly panicThreshold: number
   readonly #slowStart: SlowStartPolicy | undefined
   readonly #random: Random

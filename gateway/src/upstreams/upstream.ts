@@ -1,4 +1,4 @@
-import { Pool } from 'undici'
+import { Pool, type Dispatcher } from 'undici'
 import type { InstanceRecord } from '../../../shared/src/registry/types.js'
 import { capacityFromMeta, type Capacity } from '../balancing/saturation.js'
 import type { Candidate } from '../balancing/strategy.js'
@@ -7,18 +7,31 @@ import { HealthState, type HealthPolicy } from '../resilience/health-state.js'
 import { OutlierDetector, type OutlierPolicy } from '../resilience/outlier-detector.js'
 import { Admission } from '../resilience/slow-start.js'
 
+/** What the gateway needs of an instance's connection pool: undici's Pool, or a test's fake. */
+export interface UpstreamDispatcher {
+  dispatch: (options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler) => boolean
+  close: () => Promise<void>
+}
+
+/** Makes the connection pool of one instance (as undici's BalancedPool takes a `factory`). */
+export type PoolFactory = (origin: string, options: Pool.Options) => UpstreamDispatcher
+
+export const defaultPoolFactory: PoolFactory = (origin, options) => new Pool(origin, options)
+
 export interface UpstreamOptions {
   health: HealthPolicy
   outlier: OutlierPolicy
   /** Keep-alive connections per instance. @default 128 */
   connections: number
+  /** @default defaultPoolFactory (an undici Pool) */
+  factory?: PoolFactory
 }
 
 /** One registered instance as the gateway sees it: its keep-alive pool and what it has learnt of it. */
 export class Upstream implements Candidate {
   readonly id: string
   readonly url: string
-  readonly pool: Pool
+  readonly pool: UpstreamDispatcher
   readonly health: HealthState
   readonly outlier: OutlierDetector
   /** When it was last admitted, for slow start. */
@@ -32,7 +45,7 @@ export class Upstream implements Candidate {
     this.id = record.id
     this.url = record.url
     this.record = record
-    this.pool = new Pool(record.url, { connections: opts.connections, pipelining: 1, keepAliveTimeout: 10_000, connect: { timeout: 1_000 } })
+    this.pool = (opts.factory ?? defaultPoolFactory)(record.url, { connections: opts.connections, pipelining: 1, keepAliveTimeout: 10_000, connect: { timeout: 1_000 } })
     this.health = new HealthState(opts.health)
     this.outlier = new OutlierDetector(opts.outlier)
   }

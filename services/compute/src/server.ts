@@ -13,6 +13,8 @@ import { JobStore } from './jobs/job-store.js'
 await runService({
   service: 'compute',
   spec: computeSpec,
+  // free Piscina threads decide (least-saturated); a miss may take ~10 s; answers are deterministic, so 5 min stale beats a 503
+  policy: { balancer: 'least-saturated', hedge: true, tryTimeoutMs: 10_000, cacheable: true, staleIfErrorS: 300 },
   build: async ({ config, instanceId, log, redis, registrar }) => {
     const metrics = createMetricsRegistry({ service: 'compute', instance: instanceId })
     const pool = new TaskPool({ threads: config.threads, maxQueue: config.maxQueue, taskTimeoutMs: config.taskTimeoutMs, metrics })

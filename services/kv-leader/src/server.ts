@@ -5,6 +5,7 @@ import { LeaseKeeper, type Candidacy } from '../../../shared/src/lease/lease-kee
 import { leaseKeys } from '../../../shared/src/lease/redis-lease.js'
 import { createRedis } from '../../../shared/src/redis.js'
 import { RegistryWatcher } from '../../../shared/src/registry/watcher.js'
+import { createMetricsRegistry } from '../../../shared/src/service/metrics.js'
 import { runService } from '../../../shared/src/service/run-service.js'
 import { LogFile } from './adapters/log-file.js'
 import { PeerClient } from './adapters/peer-client.js'
@@ -12,13 +13,15 @@ import { buildApp } from './app.js'
 import { kvLeaderSpec } from './config.js'
 import { initialState } from './core/state.js'
 import { ReplicaDriver } from './driver.js'
-import { kvLeaderMetrics, type KvOutcome } from './metrics.js'
+import { kvLeaderMetrics } from './metrics.js'
 
 const service = 'kv-leader'
 
 await runService({
   service,
   spec: kvLeaderSpec,
+  // writes go to the leader; a try waits for its quorum (KV_WRITE_TIMEOUT_MS) plus a follower's wait for a leader
+  policy: { balancer: 'least-outstanding', routing: 'leader', tryTimeoutMs: 5_000 },
   build: async ({ config, instanceId, log, redis, registrar }) => {
     const dir = resolve(config.dataDir !== '' ? config.dataDir : join('data', service, instanceId))
     const logFile = new LogFile({ dir, fsync: config.fsync, fsyncIntervalMs: config.fsyncIntervalMs, log })
@@ -51,8 +54,7 @@ await runService({
       log
     })
     let registered = false
-    // the metrics live in the app's registry, and the app needs the driver: bound once both exist
-    const metrics: { record?: (outcome: KvOutcome) => void } = {}
+    const metrics = createMetricsRegistry({ service, instance: instanceId })
     const driver: ReplicaDriver = new ReplicaDriver(state, { ...config, positionTtlMs: config.leaseTtlMs }, {
       lease,
       logFile,
@@ -61,14 +63,14 @@ await runService({
       onRole: (role, epoch) => {
         if (registered) void registrar().update({ role, meta: { epoch } }).catch(() => {})
       },
-      observe: (outcome) => metrics.record?.(outcome)
+      observe: kvLeaderMetrics(metrics, state)
     })
     // joins and leaves are announced at once; the slow refresh only catches a registration that lapsed
     const watcher = new RegistryWatcher({ redisUrl: config.redisUrl, prefix: config.keyPrefix, refreshMs: 2_000, log })
     watcher.on('change', () => {
       driver.setPeers(new Map(watcher.instances(service).filter((r) => r.id !== instanceId).map((r) => [r.id, r.url])))
     })
-    const app = buildApp({ service, instanceId, logger: log, readiness: () => registrar().registered ? [] : ['not registered'] }, {
+    const app = buildApp({ service, instanceId, logger: log, metrics, readiness: () => registrar().registered ? [] : ['not registered'] }, {
       driver,
       peers,
       maxReplicationBytes: config.maxBatchBytes * 2 + 1_048_576,
@@ -76,7 +78,6 @@ await runService({
       forwardTimeoutMs: config.writeTimeoutMs + config.leaderWaitMs,
       leaderWaitMs: config.leaderWaitMs
     })
-    metrics.record = kvLeaderMetrics(app.metricsRegistry, state)
     return {
       app,
       role: 'follower',

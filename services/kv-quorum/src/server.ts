@@ -20,6 +20,8 @@ const service = 'kv-quorum'
 await runService({
   service,
   spec: kvQuorumSpec,
+  // any replica coordinates (a write waits for W of them); reads are quorum reads, so hedging them is safe
+  policy: { balancer: 'least-outstanding', hedge: true },
   build: async ({ config, instanceId, log, registrar }) => {
     const { ids, self } = validateReplicaSet(config, instanceId)
     const wallNow = (): number => Date.now() + config.clockOffsetMs

@@ -1,3 +1,5 @@
+import { checkPolicy, type RoutingPolicy } from './policy.js'
+
 /** What an instance tells the registry about itself. */
 export interface InstanceRecord {
   id: string
@@ -10,6 +12,8 @@ export interface InstanceRecord {
   startedAt: number
   /** Small service-specific facts (epoch, log index, …) shown by GET /registry. */
   meta?: Record<string, string | number | boolean>
+  /** How the gateway routes to its service, as the service declares it (absent: the defaults). */
+  policy?: RoutingPolicy
 }
 
 export type RegistryEvent =
@@ -44,7 +48,8 @@ export type RecordCheck = { ok: true, record: InstanceRecord } | { ok: false, pr
  * Validates a record read from the registry (a key or an announcement): anyone who can write to
  * Redis can put anything there, and one bad record must never take a reader down (an `Invalid
  * URL` thrown from the gateway's connection pool crash-looped it for as long as the key lived).
- * The URL must be a plain http(s) origin; id, service and role sane names; meta small and flat.
+ * The URL must be a plain http(s) origin; id, service and role sane names; meta small and flat;
+ * the routing policy valid (fields this version does not know are dropped).
  */
 export function checkRecord (raw: string | null): RecordCheck {
   if (raw === null) return { ok: false, problem: 'no record' }
@@ -55,7 +60,7 @@ export function checkRecord (raw: string | null): RecordCheck {
     return { ok: false, problem: 'not JSON' }
   }
   if (typeof r !== 'object' || r === null || Array.isArray(r)) return { ok: false, problem: 'not a JSON object' }
-  const { id, service, url, role = 'member', startedAt = 0, meta } = r as Record<string, unknown>
+  const { id, service, url, role = 'member', startedAt = 0, meta, policy } = r as Record<string, unknown>
   if (typeof id !== 'string' || !idPattern.test(id)) return { ok: false, problem: `bad id ${show(id)}` }
   if (typeof service !== 'string' || !servicePattern.test(service)) return { ok: false, problem: `bad service ${show(service)}` }
   const origin = typeof url === 'string' ? httpOrigin(url) : undefined
@@ -63,7 +68,9 @@ export function checkRecord (raw: string | null): RecordCheck {
   if (typeof role !== 'string' || !rolePattern.test(role)) return { ok: false, problem: `bad role ${show(role)}` }
   if (typeof startedAt !== 'number' || !Number.isFinite(startedAt) || startedAt < 0) return { ok: false, problem: `bad startedAt ${show(startedAt)}` }
   if (meta !== undefined && !isFlatMeta(meta)) return { ok: false, problem: 'bad meta: expected at most 32 names of strings (≤ 256 characters), finite numbers or booleans' }
-  return { ok: true, record: { id, service, url: origin, role, startedAt, ...(meta !== undefined ? { meta } : {}) } }
+  const routing = policy === undefined ? undefined : checkPolicy(policy)
+  if (routing !== undefined && !routing.ok) return { ok: false, problem: `bad policy: ${routing.problem}` }
+  return { ok: true, record: { id, service, url: origin, role, startedAt, ...(meta !== undefined ? { meta } : {}), ...(routing !== undefined ? { policy: routing.policy } : {}) } }
 }
 
 /** The record, or undefined when it is absent or invalid (see checkRecord). */

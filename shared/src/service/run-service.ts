@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify'
 import { commonSpec, integer, loadConfig, string, type ConfigOf, type ConfigSpec, type Env } from '../config.js'
 import { createLogger, type Logger } from '../logger.js'
 import { createRedis, type Redis } from '../redis.js'
+import { declaredPolicy, type RoutingPolicy } from '../registry/policy.js'
 import { Registrar } from '../registry/registrar.js'
 import type { InstanceRecord } from '../registry/types.js'
 import { advertisedUrl } from './advertise.js'
@@ -45,6 +46,12 @@ export interface BuiltService {
 export interface ServiceDefinition<S extends ConfigSpec> {
   service: string
   spec: S
+  /**
+   * How the gateway routes to this service (balancer, leader routing, retries, hedging, caching),
+   * published with every registration: the gateway reads it from the registry, never from a copy
+   * of its own. A bad or unknown field stops the service at start. @default every field's default
+   */
+  policy?: RoutingPolicy
   build: (ctx: ServiceContext<S>) => Promise<BuiltService>
 }
 
@@ -60,6 +67,7 @@ export interface RunningService {
  */
 export async function runService<S extends ConfigSpec> (def: ServiceDefinition<S>, env: Env = process.env, { handleSignals = true } = {}): Promise<RunningService> {
   const config = loadConfig({ ...serviceSpec, ...def.spec }, env) as ServiceConfig & ConfigOf<S>
+  const policy = def.policy === undefined ? undefined : declaredPolicy(def.service, def.policy)
   const instanceId = config.instanceId !== '' ? config.instanceId : `${def.service}-${randomBytes(3).toString('hex')}`
   const log = createLogger({ service: def.service, instanceId, level: config.logLevel })
   const redis = createRedis(config.redisUrl, log)
@@ -84,7 +92,7 @@ export async function runService<S extends ConfigSpec> (def: ServiceDefinition<S
     heartbeatMs: config.heartbeatMs,
     ...(built.liveMeta !== undefined ? { liveMeta: built.liveMeta } : {}),
     log,
-    record: { id: instanceId, service: def.service, url, role: built.role ?? 'member', startedAt: Date.now(), ...(built.meta ? { meta: built.meta } : {}) }
+    record: { id: instanceId, service: def.service, url, role: built.role ?? 'member', startedAt: Date.now(), ...(built.meta ? { meta: built.meta } : {}), ...(policy ? { policy } : {}) }
   })
   late.registrar = registrar
   await registrar.start()

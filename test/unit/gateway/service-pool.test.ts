@@ -2,12 +2,13 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { RoundRobinStrategy } from '../../../gateway/src/balancing/round-robin.js'
 import { ServicePool } from '../../../gateway/src/upstreams/service-pool.js'
 import { Upstream } from '../../../gateway/src/upstreams/upstream.js'
+import { fakePoolFactory } from './fake-pool.js'
 import { defaultOutlierPolicy } from '../../../gateway/src/resilience/outlier-detector.js'
 
-const opts = { health: { rise: 1, fall: 1 }, outlier: { ...defaultOutlierPolicy, consecutive5xx: 2, baseEjectionMs: 1_000, maxEjectionMs: 10_000 }, connections: 1 }
+// no real connection pool: the balancing shell never touches one
+const opts = { health: { rise: 1, fall: 1 }, outlier: { ...defaultOutlierPolicy, consecutive5xx: 2, baseEjectionMs: 1_000, maxEjectionMs: 10_000 }, connections: 1, factory: fakePoolFactory().factory }
 const made: Upstream[] = []
 function upstream (id: string, role = 'member'): Upstream {
-  // the pool behind an Upstream connects lazily: nothing listens on these ports and nothing is sent
   const u = new Upstream({ id, service: 's', url: `http://127.0.0.1:${9 + made.length}`, role, startedAt: 0 }, opts)
   made.push(u)
   return u
