@@ -40,14 +40,16 @@ export class Admission {
     this.#admittedAt = now
   }
 
-  /** Records whether the instance is available at `now`. */
-  observe (available: boolean, now: number): void {
+  /** Records whether the instance is available at `now`; true when that starts a ramp (it was out). */
+  observe (available: boolean, now: number): boolean {
     if (!available) {
       this.#out = true
-    } else if (this.#out) {
-      this.#out = false
-      this.#admittedAt = now
+      return false
     }
+    if (!this.#out) return false
+    this.#out = false
+    this.#admittedAt = now
+    return true
   }
 
   /** The instance's weight at `now` under `policy` (1 when not in a ramp). */

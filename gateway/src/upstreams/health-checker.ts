@@ -81,7 +81,7 @@ export class HealthChecker {
     if (change === undefined) return
     if (change === 'healthy') {
       upstream.outlier.readmit()
-      upstream.admission.admit(Date.now()) // back after failing checks: slow start again
+      upstream.admitted(Date.now()) // back after failing checks: slow start again, latency forgotten
     }
     this.#opts.log?.warn({ instance: upstream.id, url: upstream.url, state: change }, 'health changed')
     this.#opts.onChange?.(upstream, change)

@@ -78,7 +78,7 @@ export class ServicePool {
   /** Availability, with its transitions noted for slow start (the picks are where admission is seen). */
   #observe (upstream: Upstream, now: number): boolean {
     const available = upstream.available(now)
-    upstream.admission.observe(available, now)
+    if (upstream.admission.observe(available, now)) upstream.ewmaMs = 0 // see Upstream.admitted
     return available
   }
 }

@@ -66,6 +66,17 @@ export class Upstream implements Candidate {
     return this.health.healthy && !this.outlier.isEjected(now)
   }
 
+  /**
+   * It is admitted again (back from an ejection, passing its checks again, or first seen): what
+   * was learnt of its latency before is stale, and a stale slow figure would lose every tie of
+   * the balancer under light load, so the instance would never be measured again. Slow start
+   * bounds its share meanwhile.
+   */
+  admitted (now: number): void {
+    this.ewmaMs = 0
+    this.admission.admit(now)
+  }
+
   started (): void { this.inflight += 1 }
 
   finished (elapsedMs: number): void {

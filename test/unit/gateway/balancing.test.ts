@@ -27,6 +27,14 @@ describe('least-outstanding (power of two choices)', () => {
     for (let i = 0; i < 100; i++) expect(s.select(list)!.id).toBe('idle')
   })
 
+  it('breaks ties at random, whatever the latency: a slower instance under light load is not starved', () => {
+    const s = LeastOutstandingStrategy({ random: seeded(11) })
+    const list = [{ id: 'slow', inflight: 0, ewmaMs: 40 }, { id: 'fast', inflight: 0, ewmaMs: 0.5 }]
+    const slow = Array.from({ length: 400 }, () => s.select(list)!.id).filter((id) => id === 'slow').length
+    expect(slow).toBeGreaterThan(120)
+    expect(slow).toBeLessThan(280)
+  })
+
   it('never picks the busiest of three', () => {
     const s = LeastOutstandingStrategy({ random: seeded(8) })
     const list = [{ id: 'a', inflight: 1, ewmaMs: 1 }, { id: 'b', inflight: 2, ewmaMs: 1 }, { id: 'c', inflight: 9, ewmaMs: 1 }]
