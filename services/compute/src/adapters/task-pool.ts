@@ -98,7 +98,7 @@ export class TaskPool {
         throw err
       }
       this.#runs?.inc({ task: req.task, result: 'error' })
-      throw computeError('COMPUTE_ERR_TASK_FAILED', `${req.task} failed: ${message}`, err)
+      throw computeError('COMPUTE_ERR_TASK_FAILED', `${req.task} failed: ${message}`, { cause: err })
     } finally {
       this.#pending -= 1
     }
