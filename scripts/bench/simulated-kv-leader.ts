@@ -1,5 +1,5 @@
 import type { OpRecord } from '../chaos/core/history.js'
-import { seededRandom } from '../chaos/core/schedule.js'
+import { seededRandom } from '../../shared/testing/random.js'
 import { chaosWorkloads, type PlannedOp } from '../chaos/workloads.js'
 
 /**

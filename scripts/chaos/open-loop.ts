@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { Pool } from 'undici'
 import type { OpRecord } from './core/history.js'
-import { seededRandom } from './core/schedule.js'
+import { seededRandom } from '../../shared/testing/random.js'
 import type { PlannedOp, Workload } from './workloads.js'
 
 export interface LoadPlan { workload: Workload, rate: number }

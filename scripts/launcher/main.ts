@@ -13,7 +13,7 @@ import { createRedis } from '../../shared/src/redis.js'
 import { waitUntilReady } from './readiness.js'
 import { exitWithParent } from '../../shared/src/service/watch-parent.js'
 import { publishEvent } from '../../shared/src/events.js'
-import { freePort } from './ports.js'
+import { freePort } from '../../shared/testing/ports.js'
 import { controlTokenPath, writeControlToken } from './control-auth.js'
 
 /**

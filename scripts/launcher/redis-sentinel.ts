@@ -5,7 +5,8 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { Redis } from 'ioredis'
 import { sentinelUrl } from '../../shared/src/redis-target.js'
-import { freePort } from './ports.js'
+import { freePort } from '../../shared/testing/ports.js'
+import { waitForPing } from '../../shared/testing/redis-server.js'
 
 /**
  * A highly available Redis on loopback from Debian's packages: a primary, a replica and three
@@ -381,24 +382,6 @@ async function askNode (port: number, command: [string, ...string[]]): Promise<u
   } finally {
     client.disconnect()
   }
-}
-
-async function waitForPing (port: number, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (Date.now() < deadline) {
-    const client = new Redis({ host: '127.0.0.1', port, lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0, connectTimeout: 300 })
-    client.on('error', () => {})
-    try {
-      await client.connect()
-      await client.ping()
-      return
-    } catch {
-      await new Promise((resolve) => setTimeout(resolve, 30))
-    } finally {
-      client.disconnect()
-    }
-  }
-  throw new Error(`redis on port ${port} did not answer within ${timeoutMs} ms`)
 }
 
 /** Until the primary reports its replica online, a failover would have nobody to promote. */

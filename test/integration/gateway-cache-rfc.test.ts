@@ -4,10 +4,11 @@ import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createRedis, type Redis } from '../../shared/src/redis.js'
 import { Registrar } from '../../shared/src/registry/registrar.js'
-import { startGateway, type RunningProcess } from '../../shared/testing/cluster.js'
+import { startGateway, type RunningProcess } from '../../scripts/lib/cluster.js'
 import { killAll } from '../../shared/testing/processes.js'
 import { startRedis, type TestRedis } from '../../shared/testing/redis-server.js'
-import { get, waitFor, type Answer } from './compute-helpers.js'
+import { get, type Answer } from './compute-helpers.js'
+import { waitFor } from '../../shared/testing/wait.js'
 
 /**
  * The gateway cache's RFC rules through two real gateways, against a scripted origin: a plain

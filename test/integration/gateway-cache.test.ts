@@ -3,10 +3,11 @@ import Fastify, { type FastifyInstance } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createRedis, type Redis } from '../../shared/src/redis.js'
 import { Registrar } from '../../shared/src/registry/registrar.js'
-import { startGateway, type RunningProcess } from '../../shared/testing/cluster.js'
+import { startGateway, type RunningProcess } from '../../scripts/lib/cluster.js'
 import { killAll } from '../../shared/testing/processes.js'
 import { startRedis, type TestRedis } from '../../shared/testing/redis-server.js'
-import { get, waitFor } from './compute-helpers.js'
+import { get } from './compute-helpers.js'
+import { waitFor } from '../../shared/testing/wait.js'
 
 /**
  * The gateway's response cache against a scripted upstream: an in-process server registered

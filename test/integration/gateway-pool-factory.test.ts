@@ -8,7 +8,7 @@ import { loadConfig } from '../../shared/src/config.js'
 import { createLogger } from '../../shared/src/logger.js'
 import { createRedis, type Redis } from '../../shared/src/redis.js'
 import { Registrar } from '../../shared/src/registry/registrar.js'
-import { waitFor } from '../../shared/testing/load.js'
+import { waitFor } from '../../shared/testing/wait.js'
 import { startRedis, type TestRedis } from '../../shared/testing/redis-server.js'
 
 /**

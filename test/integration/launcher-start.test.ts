@@ -6,10 +6,10 @@ import { join, resolve } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { request } from 'undici'
 import { controlAuthHeaders, readControlToken } from '../../scripts/launcher/control-auth.js'
-import { freePort } from '../../scripts/launcher/ports.js'
+import { freePort } from '../../shared/testing/ports.js'
 import { isAlive, localRedisPid } from '../../scripts/launcher/redis.js'
-import { projectRoot } from '../../shared/testing/cluster.js'
-import { waitFor } from '../../shared/testing/load.js'
+import { projectRoot } from '../../scripts/lib/cluster.js'
+import { waitFor } from '../../shared/testing/wait.js'
 import { killAll, spawnNode, track } from '../../shared/testing/processes.js'
 
 /**

@@ -4,8 +4,8 @@ import { join, resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { request } from 'undici'
 import { isAlive } from '../../scripts/launcher/redis.js'
-import { projectRoot, startLauncher, type RunningLauncher } from '../../shared/testing/cluster.js'
-import { waitFor } from '../../shared/testing/load.js'
+import { projectRoot, startLauncher, type RunningLauncher } from '../../scripts/lib/cluster.js'
+import { waitFor } from '../../shared/testing/wait.js'
 import { killAll, spawnNode } from '../../shared/testing/processes.js'
 
 let launcher: RunningLauncher

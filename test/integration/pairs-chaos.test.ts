@@ -3,7 +3,8 @@ import { Redis } from 'ioredis'
 import { killAll } from '../../shared/testing/processes.js'
 import { verifyPairsEventually } from '../../shared/src/pipeline/verify.js'
 import { leaseKeys } from '../../shared/src/lease/redis-lease.js'
-import { getJson, longestStall, pump, roles, sampleCounter, startPairsCluster, waitFor, type PairsCluster } from './pairs-cluster.js'
+import { getJson, longestStall, pump, roles, sampleCounter, startPairsCluster, type PairsCluster } from './pairs-cluster.js'
+import { waitFor } from '../../shared/testing/wait.js'
 
 const prefix = 'pairs-chaos'
 let c: PairsCluster

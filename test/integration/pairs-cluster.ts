@@ -1,5 +1,5 @@
 import { request } from 'undici'
-import { startGateway, startInstance, type RunningProcess } from '../../shared/testing/cluster.js'
+import { startGateway, startInstance, type RunningProcess } from '../../scripts/lib/cluster.js'
 import { startRedis, type TestRedis } from '../../shared/testing/redis-server.js'
 
 /**
@@ -52,14 +52,6 @@ export async function getJson (url: string): Promise<any> {
 export async function postEvent (gatewayUrl: string, event: unknown): Promise<{ status: number, body: any }> {
   const res = await request(`${gatewayUrl}/api/feed/events`, { method: 'POST', body: JSON.stringify(event), headers: { 'content-type': 'application/json' } })
   return { status: res.statusCode, body: await res.body.json() }
-}
-
-export async function waitFor (check: () => Promise<boolean> | boolean, timeoutMs = 10_000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!(await Promise.resolve().then(check).catch(() => false))) {
-    if (Date.now() > deadline) throw new Error(`${what}: not met within ${timeoutMs} ms`)
-    await new Promise((resolve) => setTimeout(resolve, 25))
-  }
 }
 
 /** The registry roles of a service through the gateway: `{ id: role }`. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { registerOps, type OpRecord } from '../../../scripts/chaos/core/history.js'
 import { checkHistory } from '../../../scripts/chaos/core/linearizability.js'
-import { seededRandom } from '../../../scripts/chaos/core/schedule.js'
+import { seededRandom } from '../../../shared/testing/random.js'
 import { VersionBook, versionFromEtag } from '../../../scripts/chaos/core/version-book.js'
 import { chaosWorkloads, errorCause, parseRates, type PlannedOp, type Workload } from '../../../scripts/chaos/workloads.js'
 
