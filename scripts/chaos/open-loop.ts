@@ -137,7 +137,7 @@ export class OpenLoopClient {
   }
 }
 
-export function failureCause (err: unknown): string {
+function failureCause (err: unknown): string {
   const e = err as { name?: string, code?: string, message?: string }
   if (e.name === 'TimeoutError' || e.code === 'UND_ERR_HEADERS_TIMEOUT' || e.code === 'UND_ERR_BODY_TIMEOUT') return 'timeout'
   return e.code ?? e.name ?? 'error'

@@ -1,6 +1,9 @@
 import { defineErrors, errorFactory } from '../../shared/src/errors.js'
 
-/** The launcher control API's error codes (docs/errors.md, "Launcher control API"). */
+/**
+ * The launcher control API's error codes (docs/errors.md, "Launcher control API").
+ * @public found by the error catalogue (test/support/error-catalogue.ts)
+ */
 export const controlErrors = defineErrors({
   CTL_ERR_UNAUTHORIZED: { status: 401, message: 'the control token is missing or wrong' },
   CTL_ERR_FORBIDDEN: { status: 403, message: 'only local programs may call the control API' },

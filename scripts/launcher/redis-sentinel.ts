@@ -81,12 +81,12 @@ export interface SentinelRedis {
 
 const PIDS_FILE = 'pids.json'
 
-export function hasRedisSentinel (): boolean {
+function hasRedisSentinel (): boolean {
   return spawnSync('redis-sentinel', ['--version'], { stdio: 'ignore' }).status === 0 ||
     spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0
 }
 
-export const sentinelInstallHint = 'the Sentinel topology needs Debian\'s redis-server and redis-sentinel: apt-get install -y redis-server redis-sentinel'
+const sentinelInstallHint = 'the Sentinel topology needs Debian\'s redis-server and redis-sentinel: apt-get install -y redis-server redis-sentinel'
 
 interface Proc extends RedisNode {
   child: ChildProcess | undefined
@@ -405,7 +405,7 @@ async function waitForReplicaInSync (primaryPort: number, timeoutMs = 10_000): P
  * A launcher killed with kill -9 cannot stop its Redis processes. The next one ends those it
  * recorded, only if their launcher is gone and the pid is still a redis process on that port.
  */
-export function reapStaleSentinelRedis (dir: string): void {
+function reapStaleSentinelRedis (dir: string): void {
   const file = join(dir, PIDS_FILE)
   if (!existsSync(file)) return
   try {

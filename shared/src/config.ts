@@ -140,7 +140,7 @@ export function url (env: string, defaultValue: string): Setting<string> {
  * `redis+sentinel://host1:26379,host2:26379,…/masterName` for a primary found through Sentinel
  * (see `redis-target.ts` for every parameter). Validated here, once, at startup.
  */
-export function redisLocation (env: string, defaultValue: string): Setting<string> {
+function redisLocation (env: string, defaultValue: string): Setting<string> {
   return {
     env,
     default: defaultValue,

@@ -85,7 +85,10 @@ export function errorFactory<C extends string> (table: ErrorTable<C>): (code: C,
   }
 }
 
-/** The codes every process shares: configuration, Redis, HTTP, and the gateway's. */
+/**
+ * The codes every process shares: configuration, Redis, HTTP, and the gateway's.
+ * @public found by the error catalogue (test/support/error-catalogue.ts)
+ */
 export const sharedErrors = defineErrors({
   CFG_ERR_INVALID: { status: 500, message: 'invalid configuration' },
   CFG_ERR_UNKNOWN_STRATEGY: { status: 500, message: 'the topology names an unknown balancer' },

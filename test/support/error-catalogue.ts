@@ -3,13 +3,13 @@ import { join, relative, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { isErrorTable, type ErrorEntry } from '../../shared/src/errors.js'
 
-export const root = resolve(import.meta.dirname, '../..')
+const root = resolve(import.meta.dirname, '../..')
 
 /** Where code lives that answers with errors; tests and fixtures are not among them. */
 const sourceRoots = ['shared/src', 'gateway/src', 'services', 'scripts']
 
 /** Every TypeScript source file below the source roots, relative to the project root. */
-export function sourceFiles (): string[] {
+function sourceFiles (): string[] {
   return sourceRoots.flatMap((dir) => (readdirSync(resolve(root, dir), { recursive: true }) as string[])
     .filter((f) => f.endsWith('.ts'))
     .map((f) => join(dir, f)))

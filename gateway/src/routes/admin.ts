@@ -23,7 +23,7 @@ export interface InstanceView {
   policy?: RoutingPolicy
 }
 
-export function registryView (router: Router, now: number): { services: Record<string, InstanceView[]> } {
+function registryView (router: Router, now: number): { services: Record<string, InstanceView[]> } {
   const services: Record<string, InstanceView[]> = {}
   for (const [name, pool] of router.pools) {
     services[name] = pool.upstreams.map((u) => ({

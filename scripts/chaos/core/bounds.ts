@@ -11,7 +11,7 @@ import type { OpRecord } from './history.js'
 /** What a bound is about: a workload, optionally only some kinds of its requests. */
 export interface BoundTarget { workload: string, kinds?: ReadonlyArray<OpRecord['kind']>, what: string }
 
-export const boundTargets: Readonly<Record<string, BoundTarget>> = {
+const boundTargets: Readonly<Record<string, BoundTarget>> = {
   echo: { workload: 'echo', what: 'echo requests (idempotent)' },
   compute: { workload: 'compute', what: 'compute requests (idempotent)' },
   feed: { workload: 'feed', what: 'feed events posted' },
@@ -97,7 +97,7 @@ export function evaluateBounds (records: readonly OpRecord[], bounds: Readonly<R
 const decimalsOf = (x: number): number => Math.max(1, (String(x).split('.')[1] ?? '').length)
 
 /** The rate, truncated (never rounded up) to `decimals` places, so it compares honestly with the bound. */
-export function percentTo (ok: number, total: number, decimals: number): string {
+function percentTo (ok: number, total: number, decimals: number): string {
   if (total <= 0) return 'n/a'
   if (ok >= total) return '100%'
   const scaled = (BigInt(ok) * 100n * 10n ** BigInt(decimals)) / BigInt(total)

@@ -1,6 +1,9 @@
 import { defineErrors, errorFactory } from '../../../shared/src/errors.js'
 
-/** The compute service's error codes; docs/compute.md "Errors" lists each. Every 503 is retryable and comes with Retry-After. */
+/**
+ * The compute service's error codes; docs/compute.md "Errors" lists each. Every 503 is retryable and comes with Retry-After.
+ * @public found by the error catalogue (test/support/error-catalogue.ts)
+ */
 export const computeErrors = defineErrors({
   COMPUTE_ERR_BAD_PARAM: { status: 400, message: 'a param is missing, not an integer, or out of range' },
   COMPUTE_ERR_UNKNOWN_TASK: { status: 400, message: 'unknown task' },
@@ -14,7 +17,5 @@ export const computeErrors = defineErrors({
   COMPUTE_ERR_JOBS_UNAVAILABLE: { status: 503, message: 'the job queue (Redis) is unreachable' },
   COMPUTE_ERR_OUTCOME_UNKNOWN: { status: 503, message: 'the job may or may not have been accepted' }
 })
-
-export type ComputeErrorCode = keyof typeof computeErrors
 
 export const computeError = errorFactory(computeErrors)

@@ -5,7 +5,7 @@ import { createApp, type CommonAppOptions } from '../../../shared/src/service/cr
 import { echoError } from './errors.js'
 
 /** Largest `?delay=` accepted, so a request can never hold a connection for long. */
-export const maxDelayMs = 30_000
+const maxDelayMs = 30_000
 
 export interface EchoParams { delayMs: number, status: number }
 

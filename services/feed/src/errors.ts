@@ -1,6 +1,9 @@
 import { defineErrors, errorFactory } from '../../../shared/src/errors.js'
 
-/** The feed's error codes (documented in docs/pairs.md, "Errors"). */
+/**
+ * The feed's error codes (documented in docs/pairs.md, "Errors").
+ * @public found by the error catalogue (test/support/error-catalogue.ts)
+ */
 export const feedErrors = defineErrors({
   FEED_ERR_BAD_EVENT: { status: 400, message: 'the body is not a valid event' },
   FEED_ERR_BAD_IDEMPOTENCY_KEY: { status: 400, message: 'Idempotency-Key must be 1–128 characters of A–Z a–z 0–9 . _ : -' },
@@ -9,7 +12,5 @@ export const feedErrors = defineErrors({
   FEED_ERR_UNAVAILABLE: { status: 503, message: 'Redis is unreachable; nothing was appended' },
   FEED_ERR_OUTCOME_UNKNOWN: { status: 503, message: 'the event may or may not have been appended' }
 })
-
-export type FeedErrorCode = keyof typeof feedErrors
 
 export const feedError = errorFactory(feedErrors)

@@ -5,6 +5,7 @@ import { defineErrors, errorFactory } from '../../../shared/src/errors.js'
  * says "not done" (no quorum for a read, no leader, not the leader) is retryable;
  * `KVL_ERR_OUTCOME_UNKNOWN` is not: the write may still be applied, so repeating it is the
  * client's call, never a proxy's.
+ * @public found by the error catalogue (test/support/error-catalogue.ts)
  */
 export const kvLeaderErrors = defineErrors({
   KVL_ERR_BAD_KEY: { status: 400, message: 'bad key' },

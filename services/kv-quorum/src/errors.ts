@@ -1,6 +1,9 @@
 import { defineErrors, errorFactory } from '../../../shared/src/errors.js'
 
-/** kv-quorum's error codes; docs/kv-quorum.md lists them ("Errors"). */
+/**
+ * kv-quorum's error codes; docs/kv-quorum.md lists them ("Errors").
+ * @public found by the error catalogue (test/support/error-catalogue.ts)
+ */
 export const kvQuorumErrors = defineErrors({
   KVQ_ERR_BAD_KEY: { status: 400, message: 'bad key' },
   KVQ_ERR_BAD_QUORUM: { status: 400, message: 'bad quorum' },
@@ -11,7 +14,5 @@ export const kvQuorumErrors = defineErrors({
   KVQ_ERR_BAD_RECORD: { status: 400, message: 'malformed replication record' },
   KVQ_ERR_BAD_BUCKET: { status: 400, message: 'bucket number out of range' }
 })
-
-export type KvQuorumErrorCode = keyof typeof kvQuorumErrors
 
 export const kvqError = errorFactory(kvQuorumErrors)

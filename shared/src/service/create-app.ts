@@ -116,7 +116,7 @@ const fastifyCodeNames: Record<number, ErrorCode> = {
 }
 
 /** Maps any thrown error to a status and the JSON envelope; 5xx never leaks internals. */
-export function errorResponse (err: FastifyError | ClusterError | Error): { status: number, body: ErrorEnvelope } {
+function errorResponse (err: FastifyError | ClusterError | Error): { status: number, body: ErrorEnvelope } {
   if (err instanceof ClusterError) return { status: err.statusCode, body: toEnvelope(err) }
   const status = (err as FastifyError).statusCode ?? 500
   // a framework 4xx keeps its own status (406, 409…) under the nearest code of the catalogue

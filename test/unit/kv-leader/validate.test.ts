@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { ClusterError } from '../../../shared/src/errors.js'
 import { ReplicationLog } from '../../../services/kv-leader/src/core/log.js'
-import { atLeastAsUpToDate } from '../../../services/kv-leader/src/core/types.js'
 import { maxKeyBytes, maxValueBytes, parseIfMatch, parseIfNoneMatch, validateKey, validateValue } from '../../../services/kv-leader/src/core/validate.js'
 import { kvError } from '../../../services/kv-leader/src/errors.js'
 
@@ -57,13 +56,6 @@ describe('kv-leader input rules', () => {
 
   it.each(['12', '"12', '"1" "2"', ',', 'W/12', '"a"b"'])('refuses a malformed If-Match %j with 400', (header) => {
     expect(codeOf(() => parseIfMatch(header))).toBe('KVL_ERR_BAD_IF_MATCH/400')
-  })
-
-  it('orders log positions by epoch, then index', () => {
-    expect(atLeastAsUpToDate({ epoch: 2, index: 1 }, { epoch: 1, index: 9 })).toBe(true)
-    expect(atLeastAsUpToDate({ epoch: 1, index: 9 }, { epoch: 2, index: 1 })).toBe(false)
-    expect(atLeastAsUpToDate({ epoch: 2, index: 5 }, { epoch: 2, index: 5 })).toBe(true)
-    expect(atLeastAsUpToDate({ epoch: 2, index: 4 }, { epoch: 2, index: 5 })).toBe(false)
   })
 
   it('log slices respect the entry and byte budgets and find the start of an epoch run', () => {
