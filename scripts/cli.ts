@@ -53,3 +53,16 @@ export function envKnobs<S extends ConfigSpec> (spec: S, env: Record<string, str
     process.exit(2)
   }
 }
+
+/**
+ * The pairs of a `name=value,…` option (`--rate echo=100,kv-leader=20`, `--bound echo=99.99`):
+ * each name with its number (NaN when missing or not a number) and the part it came from, for
+ * the caller to check.
+ */
+export function namedNumbers (spec: string | undefined): Array<{ name: string, value: number, part: string }> {
+  if (spec === undefined || spec.trim() === '') return []
+  return spec.split(',').map((part) => {
+    const [name = '', raw = ''] = part.split('=').map((s) => s.trim())
+    return { name, value: raw === '' ? NaN : Number(raw), part }
+  })
+}

@@ -6,6 +6,7 @@ import { join } from 'node:path'
 import { Redis } from 'ioredis'
 import { sentinelUrl } from '../../shared/src/redis-target.js'
 import { freePort } from '../../shared/testing/ports.js'
+import { isAlive } from '../../shared/testing/processes.js'
 import { waitForPing } from '../../shared/testing/redis-server.js'
 
 /**
@@ -419,15 +420,6 @@ function reapStaleSentinelRedis (dir: string): void {
       } catch {}
     }
   } catch {}
-}
-
-function isAlive (pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
-  }
 }
 
 /** `npm start -- --redis sentinel` (or NINES_REDIS=sentinel): the Sentinel topology under the state dir. */

@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { isAlive } from '../../shared/testing/processes.js'
 import { redisPidFile, startRedisServer, type RedisServer } from '../../shared/testing/redis-server.js'
 
 /** The launcher's Redis, one server or the Sentinel topology: `restart` is the chaos runner's kill -9 and start again. */
@@ -45,13 +46,4 @@ export function reapStaleRedis (stateDir: string): void {
   } catch {}
   const pid = localRedisPid(stateDir)
   if (pid !== undefined) process.kill(pid, 'SIGTERM')
-}
-
-export function isAlive (pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
-  }
 }

@@ -23,6 +23,16 @@ export function killAll (): void {
 
 process.once('exit', killAll)
 
+/** Whether a process with this pid exists (signal 0 checks, sends nothing). */
+export function isAlive (pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}
+
 export interface SpawnedNode {
   child: ChildProcess
   pid: number

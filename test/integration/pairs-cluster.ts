@@ -1,6 +1,7 @@
 import { request } from 'undici'
 import { startGateway, startInstance, type RunningProcess } from '../../scripts/lib/cluster.js'
 import { startRedis, type TestRedis } from '../../shared/testing/redis-server.js'
+import { waitFor } from '../../shared/testing/wait.js'
 
 /**
  * Lease timings for tests: the default TTL (a shorter one saw false takeovers on the loaded
@@ -58,6 +59,11 @@ export async function postEvent (gatewayUrl: string, event: unknown): Promise<{ 
 export async function roles (gatewayUrl: string, service: string): Promise<Record<string, string>> {
   const registry = await getJson(`${gatewayUrl}/registry`)
   return Object.fromEntries((registry.services[service] ?? []).map((i: { id: string, role: string }) => [i.id, i.role]))
+}
+
+/** Waits until the gateway's registry shows hot-warm member `id` in `role` ('hot' or 'warm'). */
+export async function waitForRole (gatewayUrl: string, id: string, role: 'hot' | 'warm', timeoutMs = 5_000, what = `${id} ${role}`): Promise<void> {
+  await waitFor(async () => (await roles(gatewayUrl, 'ledger-hw'))[id] === role, timeoutMs, what)
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { OpRecord } from './history.js'
+import { namedNumbers } from '../../cli.js'
 
 /**
  * Availability bounds: the least share of requests each workload must serve during a chaos run,
@@ -56,13 +57,10 @@ export interface BoundReport {
 /** `echo=99.99,kv-leader-writes=99.9` → bounds by name; unknown names and values outside 0–100 are refused. */
 export function parseBounds (spec: string | undefined): Record<string, number> {
   const bounds: Record<string, number> = {}
-  if (spec === undefined || spec.trim() === '') return bounds
-  for (const part of spec.split(',')) {
-    const [name, value] = part.split('=').map((s) => s.trim())
-    const percent = Number(value)
-    if (name === undefined || !(name in boundTargets)) throw new Error(`bad bound "${part}": the names are ${Object.keys(boundTargets).join(', ')}`)
-    if (value === undefined || value === '' || !(percent >= 0 && percent <= 100)) throw new Error(`bad bound "${part}": expected <name>=<percent 0–100>`)
-    bounds[name] = percent
+  for (const { name, value, part } of namedNumbers(spec)) {
+    if (!(name in boundTargets)) throw new Error(`bad bound "${part}": the names are ${Object.keys(boundTargets).join(', ')}`)
+    if (!(value >= 0 && value <= 100)) throw new Error(`bad bound "${part}": expected <name>=<percent 0–100>`)
+    bounds[name] = value
   }
   return bounds
 }
