@@ -1,5 +1,6 @@
 import type { OpRecord } from '../chaos/core/history.js'
 import { seededRandom } from '../../shared/testing/random.js'
+import { opRecord } from '../chaos/open-loop.js'
 import { chaosWorkloads, type Interpreted, type PlannedOp } from '../chaos/workloads.js'
 
 /**
@@ -68,23 +69,7 @@ export class CorrectKvLeader {
 
 /** The history record of one kv-leader operation, answered `status` and read as `result`. */
 export function kvLeaderRecord (op: PlannedOp, times: { seq: number, intended: number, invoke: number, complete: number }, status: number, result: Interpreted): OpRecord {
-  return {
-    ...times,
-    workload: 'kv-leader',
-    kind: op.kind,
-    key: op.key!,
-    idempotent: op.method === 'GET',
-    outcome: result.outcome,
-    status,
-    phase: 'load',
-    ...(op.value !== undefined ? { value: op.value } : {}),
-    ...(op.ifMatch !== undefined ? { ifMatch: op.ifMatch } : {}),
-    ...(op.ifValue !== undefined ? { ifValue: op.ifValue } : {}),
-    ...(result.code !== undefined ? { code: result.code } : {}),
-    ...(result.cause !== undefined ? { cause: result.cause } : {}),
-    ...(result.output !== undefined ? { output: result.output } : {}),
-    ...(result.version !== undefined ? { version: result.version } : {})
-  }
+  return opRecord({ name: 'kv-leader', idempotent: false }, op, times, result, 'load', status)
 }
 
 export function simulateKvLeader (opts: SimulationOptions): OpRecord[] {
