@@ -44,7 +44,7 @@ function registryView (router: Router, now: number): { services: Record<string, 
 }
 
 /** The routing policy the gateway applies to each service (its instances' declarations, defaults filled in). */
-export function policiesView (router: Router): { services: Record<string, CompiledRoutingPolicy> } {
+function policiesView (router: Router): { services: Record<string, CompiledRoutingPolicy> } {
   return { services: Object.fromEntries([...router.pools].map(([name, pool]) => [name, pool.policy])) }
 }
 
