@@ -91,7 +91,7 @@ export function errorFactory<C extends string> (table: ErrorTable<C>): (code: C,
  */
 export const sharedErrors = defineErrors({
   CFG_ERR_INVALID: { status: 500, message: 'invalid configuration' },
-  CFG_ERR_UNKNOWN_STRATEGY: { status: 500, message: 'the topology names an unknown balancer' },
+  CFG_ERR_UNKNOWN_STRATEGY: { status: 500, message: 'an unknown balancer is named' },
   REDIS_ERR_NOT_REPLICATED: { status: 503, message: 'the write was not confirmed by the required Redis replicas' },
   HTTP_ERR_BAD_REQUEST: { status: 400, message: 'the request could not be parsed' },
   HTTP_ERR_NOT_FOUND: { status: 404, message: 'no route for this method and path' },
