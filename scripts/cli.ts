@@ -1,4 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util'
+import { ConfigError, loadConfig, type ConfigOf, type ConfigSpec } from '../shared/src/config.js'
 
 type Options = NonNullable<ParseArgsConfig['options']>
 
@@ -36,4 +37,32 @@ export function commandLine<const O extends Options> (name: string, usage: strin
     return v
   }
   return { values: values!, fail, num }
+}
+
+/**
+ * A tool's knobs from the environment (a benchmark's DURATION, CONNECTIONS…), declared and parsed
+ * as a service's settings are (shared/src/config.ts): a bad value stops the tool with exit 2,
+ * naming every bad variable, instead of running with NaN.
+ */
+export function envKnobs<S extends ConfigSpec> (spec: S, env: Record<string, string | undefined> = process.env): ConfigOf<S> {
+  try {
+    return loadConfig(spec, env)
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err
+    process.stderr.write(`${err.problems.join('\n')}\n`)
+    process.exit(2)
+  }
+}
+
+/**
+ * The pairs of a `name=value,…` option (`--rate echo=100,kv-leader=20`, `--bound echo=99.99`):
+ * each name with its number (NaN when missing or not a number) and the part it came from, for
+ * the caller to check.
+ */
+export function namedNumbers (spec: string | undefined): Array<{ name: string, value: number, part: string }> {
+  if (spec === undefined || spec.trim() === '') return []
+  return spec.split(',').map((part) => {
+    const [name = '', raw = ''] = part.split('=').map((s) => s.trim())
+    return { name, value: raw === '' ? NaN : Number(raw), part }
+  })
 }

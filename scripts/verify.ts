@@ -10,20 +10,19 @@
  */
 import { existsSync, readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
-import { parseArgs } from 'node:util'
 import { commonSpec, loadConfig } from '../shared/src/config.js'
 import { ackedIdsFromLines } from '../shared/src/pipeline/acked-ids.js'
 import { verifyPairsEventually } from '../shared/src/pipeline/verify.js'
 import { createRedis } from '../shared/src/redis.js'
+import { commandLine } from './cli.js'
 
-let values
-try {
-  values = parseArgs({ options: { 'wait-ms': { type: 'string', default: '5000' }, json: { type: 'boolean', default: false }, acked: { type: 'string' } } }).values
-} catch (err) {
-  console.error(`verify: ${(err as Error).message}\nusage: npm run verify -- [--wait-ms N] [--acked FILE] [--json]`)
-  process.exit(2)
-}
-const waitMs = Number(values['wait-ms'])
+const cli = commandLine('verify', 'usage: npm run verify -- [--wait-ms N] [--acked FILE] [--json]', {
+  'wait-ms': { type: 'string' },
+  json: { type: 'boolean', default: false },
+  acked: { type: 'string' }
+})
+const values = cli.values
+const waitMs = cli.num(values['wait-ms'], '--wait-ms', 5_000, 0, 3_600_000)
 let acked: string[] | undefined
 if (values.acked !== undefined) {
   try {
@@ -46,7 +45,7 @@ function launchedRedisUrl (): string | undefined {
 }
 const redis = createRedis(redisUrl, undefined, { enableOfflineQueue: true })
 try {
-  const report = await verifyPairsEventually(redis, keyPrefix, Number.isFinite(waitMs) ? waitMs : 5_000, acked !== undefined ? { acked } : {})
+  const report = await verifyPairsEventually(redis, keyPrefix, waitMs, acked !== undefined ? { acked } : {})
   if (values.json === true) {
     console.log(JSON.stringify(report, null, 2))
   } else {

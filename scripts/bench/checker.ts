@@ -5,6 +5,8 @@ import { gunzipSync } from 'node:zlib'
 import { registerOps, type OpRecord } from '../chaos/core/history.js'
 import { byKey, checkKey, describeInconclusive, describeViolation } from '../chaos/core/linearizability.js'
 import { simulateKvLeader, type SimulationOptions } from './simulated-kv-leader.js'
+import { list, number } from '../../shared/src/config.js'
+import { envKnobs } from '../cli.js'
 
 /**
  * `npm run bench:checker [-- history.jsonl[.gz] ...]`: how long the linearizability checker takes
@@ -14,8 +16,12 @@ import { simulateKvLeader, type SimulationOptions } from './simulated-kv-leader.
  * 5-minute run decided within 60 s on a 2-core machine.
  * Knobs (env): BENCH_SEEDS (1,2,3), BENCH_DURATION_S (300).
  */
-const seeds = (process.env.BENCH_SEEDS ?? '1,2,3').split(',').map(Number)
-const durationMs = Number(process.env.BENCH_DURATION_S ?? 300) * 1_000
+const knobs = envKnobs({
+  seeds: list('BENCH_SEEDS', ['1', '2', '3']),
+  durationS: number('BENCH_DURATION_S', 300, { min: 1 })
+})
+const seeds = knobs.seeds.map(Number)
+const durationMs = knobs.durationS * 1_000
 
 interface Scenario { name: string, options: Omit<SimulationOptions, 'seed' | 'durationMs'> }
 const scenarios: Scenario[] = [

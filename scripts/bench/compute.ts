@@ -22,16 +22,27 @@ import { request } from 'undici'
 import { builtEntry, topology } from '../../topology.js'
 import { TaskPool } from '../../services/compute/src/adapters/task-pool.js'
 import { runTask, type TaskRequest } from '../../services/compute/src/core/tasks.js'
-import { freePort } from '../launcher/ports.js'
+import { freePort } from '../../shared/testing/ports.js'
 import { BenchCluster } from './harness.js'
+import { percentile } from '../../shared/src/percentile.js'
+import { integer, list, number } from '../../shared/src/config.js'
+import { envKnobs } from '../cli.js'
 
-const durationS = Number(process.env.BENCH_DURATION_S ?? 5)
-const connections = Number(process.env.BENCH_CONNECTIONS ?? 20)
-const tasks = Number(process.env.BENCH_TASKS ?? 120)
+const knobs = envKnobs({
+  durationS: number('BENCH_DURATION_S', 5, { min: 0.1 }),
+  connections: integer('BENCH_CONNECTIONS', 20, { min: 1 }),
+  tasks: integer('BENCH_TASKS', 120, { min: 1 }),
+  rounds: integer('BENCH_ROUNDS', 3, { min: 1 }),
+  parts: list('BENCH_PARTS', ['a', 'b', 'c'], { choices: ['a', 'b', 'c'] }),
+  smallThreads: integer('BENCH_SMALL_THREADS', 1, { min: 1 }),
+  bigThreads: integer('BENCH_BIG_THREADS', 2, { min: 1 }),
+  satConnections: integer('BENCH_SAT_CONNECTIONS', 0, { min: 0 })
+})
+const { durationS, connections, tasks } = knobs
 /** Each mode of (a) runs this many times and keeps its best round: other load on the machine only ever slows a round down. */
-const rounds = Number(process.env.BENCH_ROUNDS ?? 3)
+const rounds = knobs.rounds
 /** Which parts to run: a (in process), b (through the gateway), c (saturation-aware balancing). */
-const parts = (process.env.BENCH_PARTS ?? 'a,b,c').split(',')
+const parts = knobs.parts
 /** ~10 ms of sieve on this machine's cores. */
 const fixedTask: TaskRequest = { task: 'primes', params: { limit: 4_000_000 } }
 
@@ -122,8 +133,7 @@ async function healthWhileSaturated (): Promise<Record<string, string | number>>
   const load = await cannon(`${url}/primes`, { distinctPath: (i) => `/primes?limit=${4_000_000 + i}`, connections: 16 })
   state.polling = false
   await poller
-  latencies.sort((a, b) => a - b)
-  const pct = (p: number): string => (latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))] ?? 0).toFixed(1)
+  const pct = (q: number): string => (latencies.length === 0 ? 0 : percentile(latencies, q)).toFixed(1)
   return { 'misses req/s': load.rps, 'miss p99 ms': load.p99, 'healthz samples': latencies.length, 'healthz p50 ms': pct(0.5), 'healthz p99 ms': pct(0.99), 'healthz max ms': pct(1) }
 }
 
@@ -164,11 +174,11 @@ async function throughGateway (): Promise<Array<Record<string, string | number>>
 
 /** (c) least-outstanding vs least-saturated over two compute instances of unequal thread counts. */
 async function saturationAware (): Promise<Array<Record<string, string | number>>> {
-  const small = Number(process.env.BENCH_SMALL_THREADS ?? 1)
-  const big = Number(process.env.BENCH_BIG_THREADS ?? 2)
+  const small = knobs.smallThreads
+  const big = knobs.bigThreads
   // as many requests at once as there are threads in all: enough to fill both pools if spread by
   // threads, so spreading them evenly queues some behind the small pool while the big one idles
-  const satConnections = Number(process.env.BENCH_SAT_CONNECTIONS ?? small + big)
+  const satConnections = knobs.satConnections > 0 ? knobs.satConnections : small + big
   // a registry of its own: the instances of (b) are not part of this comparison
   const env = { NINES_PREFIX: 'bench-compute-saturation', COMPUTE_JOBS: 'false' }
   await Promise.all([

@@ -2,7 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { request } from 'undici'
-import { BenchCluster, cpuMicros, envNumber, load, type LoadFigures } from './harness.js'
+import { integer, number } from '../../shared/src/config.js'
+import { envKnobs } from '../cli.js'
+import { BenchCluster, cpuMicros, load, type LoadFigures } from './harness.js'
 import { findNginx, startNginx, type Nginx } from './nginx.js'
 
 /**
@@ -14,9 +16,11 @@ import { findNginx, startNginx, type Nginx } from './nginx.js'
  * nginx, the p99 the gateway adds and the CPU per proxied request of the gateway and of nginx.
  * Without nginx (NGINX=path, /usr/sbin/nginx or the PATH) its line is skipped with a message.
  */
-const connections = envNumber('CONNECTIONS', 50)
-const durationS = envNumber('DURATION', 5)
-const rounds = envNumber('ROUNDS', 3)
+const { connections, durationS, rounds } = envKnobs({
+  connections: integer('CONNECTIONS', 50, { min: 1 }),
+  durationS: number('DURATION', 5, { min: 0.1 }),
+  rounds: integer('ROUNDS', 3, { min: 1 })
+})
 
 const cluster = new BenchCluster()
 const nginxDir = mkdtempSync(join(tmpdir(), 'nines-nginx-'))

@@ -1,70 +1,68 @@
-import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
-import { createInterface } from 'node:readline'
+import { join } from 'node:path'
 import autocannon from 'autocannon'
-import { builtEntry, topology } from '../../topology.js'
-import { freePort } from '../launcher/ports.js'
-import { startLocalRedis, type LocalRedis } from '../launcher/redis.js'
+import { freePort } from '../../shared/testing/ports.js'
+import { spawnReady, type RunningProcess } from '../../shared/testing/processes.js'
+import { startRedisServer, type RedisServer } from '../../shared/testing/redis-server.js'
+import { gatewayEntry, projectRoot, serviceEntry } from '../lib/cluster.js'
 
-export const root = resolve(import.meta.dirname, '../../..')
+export { projectRoot as root }
 
-export interface BenchProcess { pid: number, url: string, child: ChildProcess }
+export type BenchProcess = RunningProcess
 
 /**
  * What the benchmarks need around them: a private Redis, processes started from the built
- * output and waited for, and everything stopped at the end whatever happens.
+ * output and waited for, and everything stopped at the end whatever happens. Unlike the tests'
+ * cluster it keeps the services' default timings: the figures are the defaults' figures.
  */
 export class BenchCluster {
-  readonly #children: ChildProcess[] = []
+  readonly #procs: BenchProcess[] = []
   readonly #dir = mkdtempSync(join(tmpdir(), 'nines-bench-'))
-  redis: LocalRedis | undefined
+  redis: RedisServer | undefined
   readonly env: Record<string, string>
 
-  constructor ({ prefix = 'bench' }: { prefix?: string } = {}) {
-    this.env = { LOG_LEVEL: 'warn', NINES_PREFIX: prefix, NINES_PARENT_PID: String(process.pid) }
+  constructor ({ prefix = 'bench', env = {} }: { prefix?: string, env?: Record<string, string> } = {}) {
+    this.env = { LOG_LEVEL: 'warn', NINES_PREFIX: prefix, ...env }
   }
 
-  async startRedis (): Promise<string> {
-    this.redis = await startLocalRedis(await freePort(), join(this.#dir, 'redis'))
+  /**
+   * A private redis-server; `durable` (the default) fsyncs its AOF on every write as the
+   * launcher's does, so the figures include what durability costs.
+   */
+  async startRedis ({ durable = true }: { durable?: boolean } = {}): Promise<string> {
+    this.redis = await startRedisServer(durable ? { dir: join(this.#dir, 'redis') } : {})
     this.env.REDIS_URL = this.redis.url
     return this.redis.url
   }
 
+  /** A directory of the cluster's own, removed by `stop` (an instance's data dir). */
+  dir (name: string): string {
+    return join(this.#dir, name)
+  }
+
   async startService (service: string, env: Record<string, string> = {}): Promise<BenchProcess> {
-    const spec = topology.services[service as keyof typeof topology.services]
-    if (spec === undefined) throw new Error(`no service ${service}`)
-    return await this.spawn(builtEntry(spec), env, 'service ready')
+    return await this.spawn(serviceEntry(service), env, 'service ready')
   }
 
   async startGateway (env: Record<string, string> = {}): Promise<BenchProcess> {
     const port = await freePort()
-    const proc = await this.spawn('dist/gateway/src/server.js', { PORT: String(port), ...env }, 'gateway ready')
+    const proc = await this.spawn(gatewayEntry, { PORT: String(port), ...env }, 'gateway ready')
     return { ...proc, url: `http://127.0.0.1:${port}` }
   }
 
   async stop (): Promise<void> {
-    for (const child of this.#children) { try { child.kill('SIGCONT'); child.kill('SIGKILL') } catch {} }
+    for (const { child } of this.#procs) { try { child.kill('SIGCONT'); child.kill('SIGKILL') } catch {} }
     await this.redis?.stop()
     rmSync(this.#dir, { recursive: true, force: true })
   }
 
-  /** Starts a built entry and resolves with its pid and URL once it logs `readyMsg`. */
+  /** Starts a built entry and resolves once it logs `readyMsg`, with the URL it logged. */
   async spawn (entry: string, env: Record<string, string>, readyMsg: string): Promise<BenchProcess> {
     // the benchmark needs to see the ready line, so this process logs at info whatever LOG_LEVEL says
-    const child = spawn(process.execPath, [resolve(root, entry)], { env: { ...process.env, ...this.env, LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'inherit'] })
-    this.#children.push(child)
-    const url = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${entry} did not become ready`)), 20_000)
-      createInterface({ input: child.stdout! }).on('line', (line) => {
-        if (!line.includes(readyMsg)) return
-        clearTimeout(timer)
-        resolve(String((JSON.parse(line) as { url: string }).url))
-      })
-      child.once('exit', (code) => reject(new Error(`${entry} exited (${String(code)})`)))
-    })
-    return { pid: child.pid!, url, child }
+    const proc = await spawnReady(entry, { ...this.env, LOG_LEVEL: 'info', ...env }, { readyMsg, echoStderr: true })
+    this.#procs.push(proc)
+    return proc
   }
 }
 
@@ -96,9 +94,4 @@ export async function load (url: string, opts: { connections?: number, durationS
     errors: result.errors + result.timeouts,
     non2xx: result.non2xx
   }
-}
-
-export function envNumber (name: string, fallback: number): number {
-  const raw = process.env[name]
-  return raw === undefined || raw === '' ? fallback : Number(raw)
 }

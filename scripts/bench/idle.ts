@@ -13,11 +13,15 @@ import { availableParallelism, loadavg, tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { request } from 'undici'
 import { controlAuthHeaders, readControlToken } from '../launcher/control-auth.js'
-import { freePort } from '../launcher/ports.js'
-import { cpuMicros, envNumber, root } from './harness.js'
+import { freePort } from '../../shared/testing/ports.js'
+import { number } from '../../shared/src/config.js'
+import { envKnobs } from '../cli.js'
+import { cpuMicros, root } from './harness.js'
 
-const settleS = envNumber('SETTLE_S', 15)
-const idleS = envNumber('IDLE_S', 30)
+const { settleS, idleS } = envKnobs({
+  settleS: number('SETTLE_S', 15, { min: 0 }),
+  idleS: number('IDLE_S', 30, { min: 0.1 })
+})
 
 interface Proc { id: string, service: string, pid: number }
 

@@ -1,11 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
-import { createInterface } from 'node:readline'
 import { Agent, request } from 'undici'
-import { freePort } from '../launcher/ports.js'
-import { startLocalRedis, type LocalRedis } from '../launcher/redis.js'
+import { integer, list, oneOf } from '../../shared/src/config.js'
+import { percentile } from '../../shared/src/percentile.js'
+import { waitFor } from '../../shared/testing/wait.js'
+import { envKnobs } from '../cli.js'
+import { BenchCluster, type BenchProcess } from './harness.js'
 
 /**
  * `npm run bench:kv-leader`: three kv-leader replicas behind one gateway on a private Redis.
@@ -17,44 +15,38 @@ import { startLocalRedis, type LocalRedis } from '../launcher/redis.js'
  * BENCH_VALUE_BYTES (100), BENCH_MODES (async,majority,all), BENCH_ROUNDS (3: the modes are
  * interleaved round after round and the median round is shown, so a busy machine skews them alike).
  */
-const num = (name: string, fallback: number): number => {
-  const raw = process.env[name]
-  return raw === undefined || raw === '' || !Number.isFinite(Number(raw)) ? fallback : Number(raw)
-}
-const durationS = num('BENCH_DURATION_S', 5)
-const connections = num('BENCH_CONNECTIONS', 32)
-const kills = num('BENCH_KILLS', 12)
-const valueBytes = num('BENCH_VALUE_BYTES', 100)
-const fsync = process.env.BENCH_FSYNC ?? 'always'
-const modes = (process.env.BENCH_MODES ?? 'async,majority,all').split(',')
-const rounds = num('BENCH_ROUNDS', 3)
-const root = resolve(import.meta.dirname, '../../..')
+const { durationS, connections, kills, valueBytes, fsync, modes, rounds } = envKnobs({
+  durationS: integer('BENCH_DURATION_S', 5, { min: 1 }),
+  connections: integer('BENCH_CONNECTIONS', 32, { min: 1 }),
+  kills: integer('BENCH_KILLS', 12, { min: 0 }),
+  valueBytes: integer('BENCH_VALUE_BYTES', 100, { min: 1 }),
+  fsync: oneOf('BENCH_FSYNC', ['always', 'interval', 'never'], 'always'),
+  modes: list('BENCH_MODES', ['async', 'majority', 'all'], { choices: ['async', 'majority', 'all'] }),
+  rounds: integer('BENCH_ROUNDS', 3, { min: 1 })
+})
 const ids = ['kv-leader-1', 'kv-leader-2', 'kv-leader-3']
 
-interface Proc { child: ChildProcess, url: string }
-
+/** The three replicas and a gateway on the bench harness, with a durable Redis as the launcher's. */
 class Cluster {
-  readonly dir = mkdtempSync(join(tmpdir(), 'kv-leader-bench-'))
-  readonly children = new Set<ChildProcess>()
-  readonly nodes = new Map<string, Proc>()
-  redis!: LocalRedis
-  gateway!: Proc
-  env: Record<string, string> = {}
+  readonly #bench: BenchCluster
+  readonly nodes = new Map<string, BenchProcess>()
+  gateway!: BenchProcess
 
-  async start (env: Record<string, string>): Promise<void> {
-    this.redis = await startLocalRedis(await freePort(), join(this.dir, 'redis'))
-    this.env = { NINES_PREFIX: 'bench-kvl', REDIS_URL: this.redis.url, KV_FSYNC: fsync, NINES_PARENT_PID: String(process.pid), ...env }
-    await Promise.all(ids.map(async (id) => await this.startNode(id)))
-    const port = await freePort()
-    this.gateway = await this.spawn('dist/gateway/src/server.js', { PORT: String(port), NINES_SERVICES: 'kv-leader' }, 'gateway ready')
-    this.gateway.url = `http://127.0.0.1:${port}`
+  constructor (env: Record<string, string>) {
+    this.#bench = new BenchCluster({ prefix: 'bench-kvl', env: { KV_FSYNC: fsync, ...env } })
+  }
+
+  async start (): Promise<void> {
+    await this.#bench.startRedis()
+    await Promise.all(ids.map(async (id) => { await this.startNode(id) }))
+    this.gateway = await this.#bench.startGateway({ NINES_SERVICES: 'kv-leader' })
     await this.waitForLeader()
     // the gateway must see the leader too
-    await until(async () => (await put(`${this.gateway.url}/api/kv-leader/keys/warm`, 'w')).status < 300, 10_000)
+    await waitFor(async () => (await put(`${this.gateway.url}/api/kv-leader/keys/warm`, 'w')).status < 300, 10_000, 'a write through the gateway', 20)
   }
 
   async startNode (id: string): Promise<void> {
-    this.nodes.set(id, await this.spawn('dist/services/kv-leader/src/server.js', { INSTANCE_ID: id, KV_DATA_DIR: join(this.dir, id) }, 'service ready'))
+    this.nodes.set(id, await this.#bench.startService('kv-leader', { INSTANCE_ID: id, KV_DATA_DIR: this.#bench.dir(id) }))
   }
 
   async status (id: string): Promise<{ role: string, epoch: number, lastIndex: number, commitIndex: number, appliedIndex: number }> {
@@ -70,35 +62,17 @@ class Cluster {
 
   async waitForLeader (): Promise<string> {
     let leader = ''
-    await until(async () => {
+    await waitFor(async () => {
       const roles = await Promise.all(ids.map(async (id) => await this.status(id).then((s) => s.role, () => 'down')))
       const leaders = ids.filter((_, i) => roles[i] === 'leader')
       leader = leaders[0] ?? ''
       return leaders.length === 1
-    }, 15_000)
+    }, 15_000, 'one leader', 20)
     return leader
   }
 
-  async spawn (entry: string, env: Record<string, string>, readyMsg: string): Promise<Proc> {
-    const child = spawn(process.execPath, [resolve(root, entry)], { env: { ...process.env, ...this.env, LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'inherit'] })
-    this.children.add(child)
-    child.once('exit', () => this.children.delete(child))
-    const url = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${entry} did not become ready`)), 20_000)
-      createInterface({ input: child.stdout! }).on('line', (line) => {
-        if (!line.includes(readyMsg)) return
-        clearTimeout(timer)
-        resolve(String((JSON.parse(line) as { url?: string }).url ?? ''))
-      })
-      child.once('exit', (code) => reject(new Error(`${entry} exited (${String(code)})`)))
-    })
-    return { child, url }
-  }
-
   async stop (): Promise<void> {
-    for (const child of this.children) { try { child.kill('SIGCONT'); child.kill('SIGKILL') } catch {} }
-    await this.redis?.stop()
-    rmSync(this.dir, { recursive: true, force: true })
+    await this.#bench.stop()
   }
 }
 
@@ -108,19 +82,6 @@ async function put (url: string, value: string): Promise<{ status: number, insta
   const res = await request(url, { method: 'PUT', body: value, dispatcher: agent, headersTimeout: 5_000, bodyTimeout: 5_000 })
   await res.body.dump()
   return { status: res.statusCode, instance: String(res.headers['x-instance-id'] ?? '') }
-}
-
-async function until (check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const giveUp = Date.now() + timeoutMs
-  while (!(await check().catch(() => false))) {
-    if (Date.now() > giveUp) throw new Error('condition not met in time')
-    await new Promise((resolve) => setTimeout(resolve, 20))
-  }
-}
-
-function pct (sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] as number
 }
 
 interface Figures { rps: number, p50: number, p99: number, ok: number, failed: number, elections: number }
@@ -138,14 +99,13 @@ async function load (makeRequest: (conn: number, i: number) => Promise<number>):
       else failed++
     }
   }))
-  latencies.sort((a, b) => a - b)
-  return { rps: latencies.length / durationS, p50: pct(latencies, 50), p99: pct(latencies, 99), ok: latencies.length, failed, elections: 0 }
+  return { rps: latencies.length / durationS, p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99), ok: latencies.length, failed, elections: 0 }
 }
 
 async function throughput (mode: string): Promise<{ writes: Figures, reads: Figures, eventual: Figures }> {
-  const cluster = new Cluster()
+  const cluster = new Cluster({ KV_ACK_MODE: mode })
   try {
-    await cluster.start({ KV_ACK_MODE: mode })
+    await cluster.start()
     const api = `${cluster.gateway.url}/api/kv-leader/keys`
     const value = 'v'.repeat(valueBytes)
     const get = async (url: string): Promise<number> => {
@@ -169,9 +129,9 @@ async function throughput (mode: string): Promise<{ writes: Figures, reads: Figu
 }
 
 async function failover (): Promise<{ times: number[], acked: number, lost: number, failedTries: number }> {
-  const cluster = new Cluster()
+  const cluster = new Cluster({ KV_ACK_MODE: 'majority' })
   try {
-    await cluster.start({ KV_ACK_MODE: 'majority' })
+    await cluster.start()
     const api = `${cluster.gateway.url}/api/kv-leader/keys`
     const acked = new Map<string, string>()
     const okAt: Array<{ at: number, instance: string }> = []
@@ -197,16 +157,16 @@ async function failover (): Promise<{ times: number[], acked: number, lost: numb
       const leader = await cluster.waitForLeader()
       const killedAt = performance.now()
       cluster.nodes.get(leader)!.child.kill('SIGKILL')
-      await until(async () => okAt.some((o) => o.at > killedAt && o.instance !== leader), 15_000)
+      await waitFor(() => okAt.some((o) => o.at > killedAt && o.instance !== leader), 15_000, 'a write acknowledged by another replica', 20)
       const first = okAt.find((o) => o.at > killedAt && o.instance !== leader)!
       times.push(first.at - killedAt)
       okAt.length = 0
       await cluster.startNode(leader)
       const next = await cluster.waitForLeader()
-      await until(async () => {
+      await waitFor(async () => {
         const [a, b] = await Promise.all([cluster.status(leader), cluster.status(next)])
         return a.appliedIndex >= b.commitIndex - 50
-      }, 15_000)
+      }, 15_000, `${leader} caught up`, 20)
       process.stderr.write(`kill ${k + 1}/${kills}: ${leader} → ${next} in ${times.at(-1)!.toFixed(0)} ms\n`)
     }
     flag.running = false
@@ -244,7 +204,7 @@ if (kills > 0) {
   const f = await failover()
   const sorted = [...f.times].sort((a, b) => a - b)
   out.push(`failover over ${f.times.length} leader kills (kill -9 → first acknowledged write through the gateway), ack=majority, default lease timings:`,
-    `  p50 ${pct(sorted, 50).toFixed(0)} ms   p99 ${pct(sorted, 99).toFixed(0)} ms   min ${sorted[0]?.toFixed(0)} ms   max ${sorted.at(-1)?.toFixed(0)} ms   (each: ${f.times.map((t) => t.toFixed(0)).join(', ')})`,
+    `  p50 ${percentile(sorted, 0.5).toFixed(0)} ms   p99 ${percentile(sorted, 0.99).toFixed(0)} ms   min ${sorted[0]?.toFixed(0)} ms   max ${sorted.at(-1)?.toFixed(0)} ms   (each: ${f.times.map((t) => t.toFixed(0)).join(', ')})`,
     `  acknowledged writes: ${f.acked}, lost: ${f.lost}, failed tries (not acknowledged, retried): ${f.failedTries}`)
 }
 await agent.close()

@@ -8,25 +8,24 @@
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
 import { Pool } from 'undici'
-import { fastTimings } from '../../shared/testing/cluster.js'
-import { freePort } from '../launcher/ports.js'
-import { killAll, spawnNode, type SpawnedNode } from '../../shared/testing/processes.js'
+import { integer, string } from '../../shared/src/config.js'
+import { percentile } from '../../shared/src/percentile.js'
+import { freePort } from '../../shared/testing/ports.js'
+import { killAll, spawnReady, type SpawnedNode } from '../../shared/testing/processes.js'
 import { startRedis } from '../../shared/testing/redis-server.js'
+import { waitFor } from '../../shared/testing/wait.js'
+import { envKnobs } from '../cli.js'
+import { fastTimings, gatewayEntry, serviceEntry } from '../lib/cluster.js'
 
-const root = resolve(import.meta.dirname, '../../..') // dist/scripts/bench → project root
-const durationS = intEnv('BENCH_DURATION_S', 5)
-const connections = intEnv('BENCH_CONNECTIONS', 32)
-const keys = intEnv('BENCH_KEYS', 1_000)
-const valueBytes = intEnv('BENCH_VALUE_BYTES', 100)
-
-function intEnv (name: string, fallback: number): number {
-  const raw = process.env[name]
-  const n = raw === undefined || raw === '' ? fallback : Number(raw)
-  if (!Number.isSafeInteger(n) || n <= 0) throw new Error(`${name} must be a positive integer, got "${raw ?? ''}"`)
-  return n
-}
+const { durationS, connections, keys, valueBytes, target: benchUrl } = envKnobs({
+  durationS: integer('BENCH_DURATION_S', 5, { min: 1 }),
+  connections: integer('BENCH_CONNECTIONS', 32, { min: 1 }),
+  keys: integer('BENCH_KEYS', 1_000, { min: 1 }),
+  valueBytes: integer('BENCH_VALUE_BYTES', 100, { min: 1 }),
+  target: string('BENCH_URL', '')
+})
 
 interface Scenario { label: string, query: string }
 const scenarios: Scenario[] = [
@@ -62,9 +61,7 @@ async function phase (pool: Pool, method: 'PUT' | 'GET', query: string, seconds 
     }
   }))
   const elapsedS = (performance.now() - started) / 1_000
-  latencies.sort((a, b) => a - b)
-  const pct = (p: number): number => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))] ?? NaN
-  return { requests: latencies.length, ok, failed: latencies.length - ok, statuses, perSecond: latencies.length / elapsedS, p50: pct(0.5), p99: pct(0.99) }
+  return { requests: latencies.length, ok, failed: latencies.length - ok, statuses, perSecond: latencies.length / elapsedS, p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99) }
 }
 
 interface Row { scenario: string, replicasUp: number, op: string, r: PhaseResult }
@@ -80,14 +77,6 @@ function table (rows: Row[]): string {
   return lines.join('\n')
 }
 
-async function waitUntil (check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!(await check().catch(() => false))) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`)
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
-}
-
 async function registryCount (pool: Pool): Promise<number> {
   const res = await pool.request({ method: 'GET', path: '/registry' })
   const body = await res.body.json() as { services: Record<string, Array<{ healthy?: boolean }>> }
@@ -97,7 +86,7 @@ async function registryCount (pool: Pool): Promise<number> {
 async function main (): Promise<void> {
   const rows: Row[] = []
   let dataRoot: string | undefined
-  let target = process.env.BENCH_URL
+  let target = benchUrl
   const replicas: SpawnedNode[] = []
   try {
     if (target === undefined || target === '') {
@@ -105,17 +94,14 @@ async function main (): Promise<void> {
       dataRoot = mkdtempSync(join(tmpdir(), 'kvq-bench-'))
       const env = { ...fastTimings, REDIS_URL: redis.url, NINES_PREFIX: 'kvq-bench', LOG_LEVEL: 'warn' }
       for (const id of ['kv-quorum-1', 'kv-quorum-2', 'kv-quorum-3']) {
-        const proc = spawnNode(resolve(root, 'dist/services/kv-quorum/src/server.js'), { ...env, LOG_LEVEL: 'info', INSTANCE_ID: id, KVQ_DATA_DIR: join(dataRoot, id) })
-        await proc.waitForLog((e) => e.msg === 'service ready')
-        replicas.push(proc)
+        replicas.push(await spawnReady(serviceEntry('kv-quorum'), { ...env, LOG_LEVEL: 'info', INSTANCE_ID: id, KVQ_DATA_DIR: join(dataRoot, id) }))
       }
       const port = await freePort()
-      const gateway = spawnNode(resolve(root, 'dist/gateway/src/server.js'), { ...env, LOG_LEVEL: 'info', PORT: String(port) })
-      await gateway.waitForLog((e) => e.msg === 'gateway ready')
+      await spawnReady(gatewayEntry, { ...env, LOG_LEVEL: 'info', PORT: String(port) }, { readyMsg: 'gateway ready' })
       target = `http://127.0.0.1:${port}`
     }
     const pool = new Pool(target, { connections })
-    await waitUntil(async () => await registryCount(pool) === 3, 15_000, 'three kv-quorum instances behind the gateway')
+    await waitFor(async () => await registryCount(pool) === 3, 15_000, 'three kv-quorum instances behind the gateway', 100)
     console.log(`kv-quorum bench: ${target}, ${connections} connections, ${durationS} s per phase, ${keys} keys, ${valueBytes} B values, node ${process.version}`)
     // warm-up (JIT, connection pools on every hop), not recorded
     await phase(pool, 'PUT', 'w=2&r=2', 1)
@@ -136,7 +122,7 @@ async function main (): Promise<void> {
       await victim.exited
       // "one replica down": measured once the gateway has noticed (requests in flight at the
       // moment of the kill are the gateway's retry policy's business, not the quorum's)
-      await waitUntil(async () => await registryCount(pool) === 2, 15_000, 'the gateway dropping kv-quorum-3')
+      await waitFor(async () => await registryCount(pool) === 2, 15_000, 'the gateway dropping kv-quorum-3', 100)
       console.log('kv-quorum-3 killed (SIGKILL) and dropped by the gateway')
       // (2,2) first: the point is that it loses nothing; (3,1) last, as its writes must fail
       for (const s of [scenarios[1], scenarios[0], scenarios[2]] as Scenario[]) await run(s, 2)

@@ -5,8 +5,11 @@ import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { request } from 'undici'
 import { ControlClient, fetchRegistry } from '../chaos/adapters/cluster.js'
-import { startLauncher } from '../../shared/testing/cluster.js'
+import { startLauncher } from '../lib/cluster.js'
 import { killAll } from '../../shared/testing/processes.js'
+import { integer, number } from '../../shared/src/config.js'
+import { percentile } from '../../shared/src/percentile.js'
+import { envKnobs } from '../cli.js'
 
 /**
  * `npm run bench:leadership`: does leadership stay put on a busy host, and move fast when the
@@ -18,13 +21,11 @@ import { killAll } from '../../shared/testing/processes.js'
  * BENCH_KILLS times (10), still under the hogs: the time from each kill to the first write
  * acknowledged through the gateway, p50 and max (the target is p50 within 1 s).
  */
-const num = (name: string, fallback: number): number => {
-  const raw = process.env[name]
-  return raw === undefined || raw === '' || !Number.isFinite(Number(raw)) ? fallback : Number(raw)
-}
-const hogs = num('BENCH_HOGS', 2)
-const watchS = num('BENCH_WATCH_S', 600)
-const kills = num('BENCH_KILLS', 10)
+const { hogs, watchS, kills } = envKnobs({
+  hogs: integer('BENCH_HOGS', 2, { min: 0 }),
+  watchS: number('BENCH_WATCH_S', 600, { min: 0 }),
+  kills: integer('BENCH_KILLS', 10, { min: 0 })
+})
 
 interface Holder { id: string, epoch: string }
 
@@ -67,10 +68,6 @@ function steadyLoad (gatewayUrl: string, periodMs: number): () => Promise<void> 
     state.running = false
     await loop
   }
-}
-
-function percentile (sorted: readonly number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN
 }
 
 async function main (): Promise<void> {
@@ -121,7 +118,7 @@ async function main (): Promise<void> {
     }
     await stopLoad()
     const sorted = [...samples].sort((a, b) => a - b)
-    console.log(`kill -9 of the leader → first acknowledged write, ${samples.length} kills under ${hogs} hogs: p50 ${Math.round(percentile(sorted, 50))} ms, max ${Math.round(sorted.at(-1) ?? NaN)} ms`)
+    console.log(`kill -9 of the leader → first acknowledged write, ${samples.length} kills under ${hogs} hogs: p50 ${Math.round(percentile(sorted, 0.5))} ms, max ${Math.round(sorted.at(-1) ?? NaN)} ms`)
     console.log(`load average after: ${loadavg().map((x) => x.toFixed(2)).join(' ')}`)
   } finally {
     for (const h of hogProcs) h.kill('SIGKILL')

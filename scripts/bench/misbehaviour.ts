@@ -1,5 +1,7 @@
 import { request } from 'undici'
-import { BenchCluster, envNumber, load, type LoadFigures } from './harness.js'
+import { integer, number } from '../../shared/src/config.js'
+import { envKnobs } from '../cli.js'
+import { BenchCluster, load, type LoadFigures } from './harness.js'
 import { misbehaviours, type Misbehaviour, type RawResult } from './misbehaviour-cases.js'
 
 /**
@@ -10,8 +12,10 @@ import { misbehaviours, type Misbehaviour, type RawResult } from './misbehaviour
  * and the gateway's ejections: both must be 0 (issue 14). Three echo instances, a gateway whose
  * body limit (2 MiB) is above echo's own (1 MiB), so an instance can answer early.
  */
-const connections = envNumber('CONNECTIONS', 50)
-const durationS = envNumber('DURATION', 20)
+const { connections, durationS } = envKnobs({
+  connections: integer('CONNECTIONS', 50, { min: 1 }),
+  durationS: number('DURATION', 20, { min: 0.1 })
+})
 const gatewayBodyLimit = 2 * 1_048_576
 const tryTimeoutMs = 2_000
 

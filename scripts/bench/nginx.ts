@@ -1,7 +1,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { freePort } from '../launcher/ports.js'
+import { freePort } from '../../shared/testing/ports.js'
 
 /** Where nginx is: NGINX, Debian's /usr/sbin/nginx, or the PATH; undefined when absent. */
 export function findNginx (): string | undefined {

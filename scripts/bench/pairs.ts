@@ -5,102 +5,48 @@
  *   (c) the same after SIGSTOP of the hot (the lease must expire: no connection loss to see);
  *   (d) hot-hot: the longest output stall around a kill -9 of one member, against the baseline.
  * Then verify: 0 missing, 0 conflicts for both pairs over everything that ran.
- * Knobs (env): DURATION (s, 10), CONNECTIONS (50), PIPELINING (1), KILLS (10), FREEZES (10), HH_KILLS (3).
+ * Knobs (env): DURATION (s, 10), CONNECTIONS (50), PIPELINING (1), KILLS (10), FREEZES (10), HH_KILLS (3),
+ * BACKLOG (50000 events appended straight to the stream for the pipeline-only figure).
  * Lease timings are the service defaults unless LEDGER_LEASE_* are set in the environment.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
-import { createServer } from 'node:net'
-import { resolve } from 'node:path'
-import { createInterface } from 'node:readline'
+import { cpus } from 'node:os'
 import { setTimeout as sleep } from 'node:timers/promises'
 import autocannon from 'autocannon'
 import { Redis } from 'ioredis'
 import { request } from 'undici'
-import { builtEntry, topology } from '../../topology.js'
+import { integer, number } from '../../shared/src/config.js'
 import { leaseKeys } from '../../shared/src/lease/redis-lease.js'
+import { percentile } from '../../shared/src/percentile.js'
 import { pipelineKeys } from '../../shared/src/pipeline/keys.js'
 import { verifyPairsEventually } from '../../shared/src/pipeline/verify.js'
+import { envKnobs } from '../cli.js'
+import { BenchCluster, type BenchProcess } from './harness.js'
 
-const root = resolve(import.meta.dirname, '../../..')
-const duration = Number(process.env.DURATION ?? 10)
-const connections = Number(process.env.CONNECTIONS ?? 50)
-const pipelining = Number(process.env.PIPELINING ?? 1)
-const kills = Number(process.env.KILLS ?? 10)
-const freezes = Number(process.env.FREEZES ?? 10)
-const hhKills = Number(process.env.HH_KILLS ?? 3)
+const { duration, connections, pipelining, kills, freezes, hhKills, backlog } = envKnobs({
+  duration: number('DURATION', 10, { min: 0.1 }),
+  connections: integer('CONNECTIONS', 50, { min: 1 }),
+  pipelining: integer('PIPELINING', 1, { min: 1 }),
+  kills: integer('KILLS', 10, { min: 1 }),
+  freezes: integer('FREEZES', 10, { min: 1 }),
+  hhKills: integer('HH_KILLS', 3, { min: 0 }),
+  backlog: integer('BACKLOG', 50_000, { min: 1_000 })
+})
 const prefix = 'bench-pairs'
-
-interface Proc { id: string, child: ChildProcess, url: string }
-const children = new Set<ChildProcess>()
-process.once('exit', () => { for (const c of children) { try { c.kill('SIGCONT'); c.kill('SIGKILL') } catch {} } })
-
-async function freePort (): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const s = createServer()
-    s.on('error', reject)
-    s.listen(0, '127.0.0.1', () => { const { port } = s.address() as { port: number }; s.close(() => resolve(port)) })
-  })
-}
-
-function spawnTracked (cmd: string, args: string[], env: Record<string, string>): ChildProcess {
-  const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
-  children.add(child)
-  child.once('exit', () => children.delete(child))
-  return child
-}
-
-async function waitLine (child: ChildProcess, msg: string, timeoutMs = 20_000): Promise<Record<string, unknown>> {
-  return await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`timed out waiting for "${msg}"`)), timeoutMs)
-    const rl = createInterface({ input: child.stdout! })
-    rl.on('line', (line) => {
-      if (!line.startsWith('{')) return
-      try {
-        const e = JSON.parse(line) as Record<string, unknown>
-        if (e.msg === msg) { clearTimeout(timer); rl.removeAllListeners('line'); child.stdout?.resume(); resolve(e) }
-      } catch {}
-    })
-    child.once('exit', () => { clearTimeout(timer); reject(new Error(`exited before "${msg}"`)) })
-  })
-}
-
-async function startService (service: keyof typeof topology.services, id: string, env: Record<string, string>): Promise<Proc> {
-  const entry = resolve(root, builtEntry(topology.services[service]))
-  const child = spawnTracked(process.execPath, [entry], { INSTANCE_ID: id, LOG_LEVEL: 'info', ...env })
-  const errors: string[] = []
-  child.stderr?.on('data', (d: Buffer) => { if (errors.length < 20) errors.push(d.toString()) })
-  const ready = await waitLine(child, 'service ready').catch((err: Error) => { throw new Error(`${id}: ${err.message}\n${errors.join('')}`) })
-  child.stdout?.resume()
-  return { id, child, url: String(ready.url) }
-}
-
-function percentile (values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b)
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? NaN
-}
+const cluster = new BenchCluster({ prefix })
 
 async function main (): Promise<void> {
-  const redisPort = await freePort()
-  const redisChild = spawnTracked('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {})
-  redisChild.stdout?.resume()
-  redisChild.stderr?.resume()
-  const redisUrl = `redis://127.0.0.1:${redisPort}`
+  // no persistence, as the pairs' figures have always been taken: they measure the pipeline, not fsync
+  const redisUrl = await cluster.startRedis({ durable: false })
   const redis = new Redis(redisUrl, { retryStrategy: (n) => Math.min(n * 50, 500) })
   redis.on('error', () => {})
   await new Promise((resolve) => redis.once('ready', resolve))
-  const env = { REDIS_URL: redisUrl, NINES_PREFIX: prefix }
   const keys = pipelineKeys(prefix)
-  const [, , ...feeds] = await Promise.all([startService('sink', 'sink-1', env), startService('sink', 'sink-2', env), startService('feed', 'feed-1', env), startService('feed', 'feed-2', env)])
-  const gwPort = await freePort()
-  const gw = spawnTracked(process.execPath, [resolve(root, 'dist/gateway/src/server.js')], { ...env, PORT: String(gwPort), LOG_LEVEL: 'info' })
-  gw.stderr?.resume()
-  await waitLine(gw, 'gateway ready')
-  gw.stdout?.resume()
-  const gateway = `http://127.0.0.1:${gwPort}`
-  const ledgers = new Map<string, Proc>()
-  const startLedger = async (id: string): Promise<Proc> => {
+  const [, , ...feeds] = await Promise.all([['sink', 'sink-1'], ['sink', 'sink-2'], ['feed', 'feed-1'], ['feed', 'feed-2']].map(async ([service, id]) => await cluster.startService(service!, { INSTANCE_ID: id! })))
+  const gateway = (await cluster.startGateway()).url
+  const ledgers = new Map<string, BenchProcess>()
+  const startLedger = async (id: string): Promise<BenchProcess> => {
     const pair = id.startsWith('ledger-hh') ? 'hot-hot' : 'hot-warm'
-    const p = await startService(pair === 'hot-hot' ? 'ledger-hh' : 'ledger-hw', id, { ...env, LEDGER_PAIR: pair })
+    const p = await cluster.startService(pair === 'hot-hot' ? 'ledger-hh' : 'ledger-hw', { INSTANCE_ID: id, LEDGER_PAIR: pair })
     ledgers.set(id, p)
     return p
   }
@@ -112,7 +58,7 @@ async function main (): Promise<void> {
     return reg.services['ledger-hw']?.find((i) => i.role === 'hot')?.id
   }
   while (await hotOf() === undefined) await sleep(50)
-  const waitRebuilt = async (p: Proc): Promise<void> => {
+  const waitRebuilt = async (p: BenchProcess): Promise<void> => {
     for (;;) {
       try { if ((await (await request(`${p.url}/status`)).body.json() as { rebuilt: boolean }).rebuilt) return } catch {}
       await sleep(50)
@@ -147,7 +93,6 @@ async function main (): Promise<void> {
   }
   const throughput = [await load('gateway', `${gateway}/api/feed/events`), await load('feed-direct', `${feeds[0]?.url ?? ''}/events`)]
   // the pipeline alone (feed stream → both pairs → sink), without HTTP ingestion: a backlog appended straight to the stream
-  const backlog = Number(process.env.BACKLOG ?? 50_000)
   const tb = Date.now()
   for (let i = 0; i < backlog; i += 1_000) {
     const pipe = redis.pipeline()
@@ -177,7 +122,7 @@ async function main (): Promise<void> {
       const [owner, epoch] = await redis.hmget(leaseKeys(prefix, 'ledger:hot-warm').lease, 'owner', 'epoch')
       if (owner !== null && owner !== undefined && Number(epoch) === await hw('acceptedEpoch')) hot = owner.slice(0, owner.lastIndexOf(':'))
     }
-    const proc = ledgers.get(hot) as Proc
+    const proc = ledgers.get(hot) as BenchProcess
     process.stderr.write(`  ${signal} ${hot} … `)
     const accepted = await hw('acceptedEpoch')
     const start = Date.now()
@@ -198,10 +143,10 @@ async function main (): Promise<void> {
   }
   const killMs: number[] = []
   for (let i = 0; i < kills; i++) killMs.push(await takeover('SIGKILL'))
-  console.log(`(b) kill -9 takeover over ${kills}: p50 ${percentile(killMs, 50)} ms, p99 ${percentile(killMs, 99)} ms, max ${Math.max(...killMs)} ms`, killMs)
+  console.log(`(b) kill -9 takeover over ${kills}: p50 ${percentile(killMs, 0.5)} ms, p99 ${percentile(killMs, 0.99)} ms, max ${Math.max(...killMs)} ms`, killMs)
   const freezeMs: number[] = []
   for (let i = 0; i < freezes; i++) freezeMs.push(await takeover('SIGSTOP'))
-  console.log(`(c) SIGSTOP takeover over ${freezes}: p50 ${percentile(freezeMs, 50)} ms, p99 ${percentile(freezeMs, 99)} ms, max ${Math.max(...freezeMs)} ms`, freezeMs)
+  console.log(`(c) SIGSTOP takeover over ${freezes}: p50 ${percentile(freezeMs, 0.5)} ms, p99 ${percentile(freezeMs, 0.99)} ms, max ${Math.max(...freezeMs)} ms`, freezeMs)
 
   // (d) hot-hot: longest time without a new stored output, before and around a kill -9
   const longestStall = async (ms: number, during?: () => void): Promise<number> => {
@@ -234,11 +179,11 @@ async function main (): Promise<void> {
   const report = await verifyPairsEventually(redis, prefix, 15_000)
   console.table(report.pairs.map(({ examples, ...r }) => r))
   console.log(JSON.stringify({
-    machine: { cpus: (await import('node:os')).cpus().length, node: process.version },
+    machine: { cpus: cpus().length, node: process.version },
     throughput,
     pipeline,
-    killTakeoverMs: { runs: kills, p50: percentile(killMs, 50), p99: percentile(killMs, 99), max: Math.max(...killMs) },
-    freezeTakeoverMs: { runs: freezes, p50: percentile(freezeMs, 50), p99: percentile(freezeMs, 99), max: Math.max(...freezeMs) },
+    killTakeoverMs: { runs: kills, p50: percentile(killMs, 0.5), p99: percentile(killMs, 0.99), max: Math.max(...killMs) },
+    freezeTakeoverMs: { runs: freezes, p50: percentile(freezeMs, 0.5), p99: percentile(freezeMs, 0.99), max: Math.max(...freezeMs) },
     hotHotStallMs: hh,
     verify: report.pairs.map((p) => ({ pair: p.pair, inputs: p.inputs, missing: p.missing, conflicts: p.conflicts, duplicatesStored: p.duplicatesStored, staleEpochRejected: p.staleEpochRejected, ok: p.ok }))
   }, null, 2))
@@ -249,5 +194,5 @@ async function main (): Promise<void> {
 try {
   await main()
 } finally {
-  for (const c of children) { try { c.kill('SIGCONT'); c.kill('SIGKILL') } catch {} }
+  await cluster.stop()
 }

@@ -6,10 +6,12 @@ import { createRedis } from '../../shared/src/redis.js'
 import { pipelineKeys } from '../../shared/src/pipeline/keys.js'
 import { verifyPairsEventually } from '../../shared/src/pipeline/verify.js'
 import { killAll } from '../../shared/testing/processes.js'
-import { startSentinelTopology } from '../../shared/testing/redis-sentinel.js'
+import { startSentinelTopology } from '../lib/redis-sentinel.js'
 import { startTimedLoad, summarizeOutcomes, type LoadSummary } from '../../shared/testing/timed-load.js'
 import { topology } from '../../topology.js'
 import { startWholeCluster } from '../chaos/redis/cluster.js'
+import { integer } from '../../shared/src/config.js'
+import { envKnobs } from '../cli.js'
 
 /**
  * `npm run bench:redis-failover`: the Sentinel topology and the whole topology (every instance,
@@ -19,9 +21,11 @@ import { startWholeCluster } from '../chaos/redis/cluster.js'
  * how many acknowledged feed events are missing from the stream and whether `verify` passes
  * for the pairs. Knobs: FAILOVERS, CONNECTIONS (per workload, default 2), SETTLE_MS (2000).
  */
-const failovers = Number(process.env.FAILOVERS ?? 3)
-const connections = Number(process.env.CONNECTIONS ?? 2)
-const settleMs = Number(process.env.SETTLE_MS ?? 2_000)
+const { failovers, connections, settleMs } = envKnobs({
+  failovers: integer('FAILOVERS', 3, { min: 1 }),
+  connections: integer('CONNECTIONS', 2, { min: 1 }),
+  settleMs: integer('SETTLE_MS', 2_000, { min: 0 })
+})
 const prefix = 'failover-bench'
 
 interface Workload { name: string, method: string, path: () => string, body?: () => string, onResponse?: (status: number, body: string) => void }

@@ -1,12 +1,14 @@
 import { Agent, request } from 'undici'
-import { BenchCluster, envNumber } from './harness.js'
+import { integer } from '../../shared/src/config.js'
+import { envKnobs } from '../cli.js'
+import { BenchCluster } from './harness.js'
 
 /**
  * `npm run bench:scale-up`: how long from the decision to add an instance (the moment the
  * launcher spawns it) to the first request it serves through the gateway, while traffic flows.
  * Covers process start, listen, registration, the gateway noticing, and the balancer choosing it.
  */
-const samples = envNumber('SAMPLES', 10)
+const { samples } = envKnobs({ samples: integer('SAMPLES', 10, { min: 1 }) })
 
 const cluster = new BenchCluster()
 try {

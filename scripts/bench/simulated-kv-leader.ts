@@ -1,6 +1,7 @@
 import type { OpRecord } from '../chaos/core/history.js'
-import { seededRandom } from '../chaos/core/schedule.js'
-import { chaosWorkloads, type PlannedOp } from '../chaos/workloads.js'
+import { seededRandom } from '../../shared/testing/random.js'
+import { opRecord } from '../chaos/open-loop.js'
+import { chaosWorkloads, type Interpreted, type PlannedOp } from '../chaos/workloads.js'
 
 /**
  * A chaos history of kv-leader without a cluster, for timing the linearizability checker: the
@@ -35,6 +36,42 @@ type Event = { at: number, order: number } & ({ kind: 'apply', p: Pending } | { 
 
 const env = (error: string): string => JSON.stringify({ error, message: error })
 
+export interface Answer { status: number, body: string, headers: Record<string, string> }
+
+/**
+ * A correct kv-leader, sequential: one register per key, a version (log index) per write,
+ * conditions checked against the current version, answers as the outcome contract says.
+ */
+export class CorrectKvLeader {
+  readonly #store = new Map<string, { value: string, version: number }>()
+  #index = 0
+
+  apply (op: PlannedOp): Answer {
+    const key = op.key!
+    const current = this.#store.get(key)
+    const holds = op.ifMatch === undefined || (op.ifMatch === '*' ? current !== undefined : current !== undefined && op.ifMatch === `"${current.version}"`)
+    if (op.kind === 'read') {
+      return current === undefined
+        ? { status: 404, body: env('KVL_ERR_NOT_FOUND'), headers: {} }
+        : { status: 200, body: current.value, headers: { etag: `"${current.version}"` } }
+    }
+    if (!holds) return { status: 412, body: env('KVL_ERR_VERSION_MISMATCH'), headers: {} }
+    if (op.kind === 'write') {
+      const status = current === undefined ? 201 : 200
+      this.#store.set(key, { value: op.value!, version: ++this.#index })
+      return { status, body: JSON.stringify({ key, version: this.#index, created: status === 201 }), headers: { etag: `"${this.#index}"` } }
+    }
+    if (current === undefined) return { status: 404, body: env('KVL_ERR_NOT_FOUND'), headers: {} }
+    this.#store.delete(key)
+    return { status: 200, body: JSON.stringify({ key, deleted: true, version: ++this.#index }), headers: {} }
+  }
+}
+
+/** The history record of one kv-leader operation, answered `status` and read as `result`. */
+export function kvLeaderRecord (op: PlannedOp, times: { seq: number, intended: number, invoke: number, complete: number }, status: number, result: Interpreted): OpRecord {
+  return opRecord({ name: 'kv-leader', idempotent: false }, op, times, result, 'load', status)
+}
+
 export function simulateKvLeader (opts: SimulationOptions): OpRecord[] {
   const random = seededRandom(opts.seed)
   const workload = chaosWorkloads(`sim${opts.seed}`, opts.keys).find((w) => w.name === 'kv-leader')!
@@ -52,8 +89,7 @@ export function simulateKvLeader (opts: SimulationOptions): OpRecord[] {
   const thawAfter = (t: number): number | undefined => freezes.find(([a, b]) => t >= a && t < b)?.[1]
   const queue = new MinHeap<Event>((a, b) => a.at - b.at || a.order - b.order)
   let order = 0
-  const store = new Map<string, { value: string, version: number }>()
-  let index = 0
+  const store = new CorrectKvLeader()
   const records: OpRecord[] = []
   const total = Math.floor(opts.rate * opts.durationMs / 1_000)
   let nextArrival = 0
@@ -84,33 +120,7 @@ export function simulateKvLeader (opts: SimulationOptions): OpRecord[] {
   }
 
   const apply = (p: Pending): void => {
-    const { op } = p
-    const key = op.key!
-    const current = store.get(key)
-    const holds = op.ifMatch === undefined || (op.ifMatch === '*' ? current !== undefined : current !== undefined && op.ifMatch === `"${current.version}"`)
-    let status: number
-    let body: string
-    const headers: Record<string, string> = {}
-    if (op.kind === 'read') {
-      status = current === undefined ? 404 : 200
-      body = current === undefined ? env('KVL_ERR_NOT_FOUND') : current.value
-      if (current !== undefined) headers.etag = `"${current.version}"`
-    } else if (!holds) {
-      status = 412
-      body = env('KVL_ERR_VERSION_MISMATCH')
-    } else if (op.kind === 'write') {
-      status = current === undefined ? 201 : 200
-      store.set(key, { value: op.value!, version: ++index })
-      body = JSON.stringify({ key, version: index, created: status === 201 })
-      headers.etag = `"${index}"`
-    } else if (current === undefined) {
-      status = 404
-      body = env('KVL_ERR_NOT_FOUND')
-    } else {
-      status = 200
-      store.delete(key)
-      body = JSON.stringify({ key, deleted: true, version: ++index })
-    }
+    const { status, body, headers } = store.apply(p.op)
     // the client gave up already: the write happened, the answer is lost
     if (p.status !== undefined) return
     p.status = status
@@ -121,26 +131,7 @@ export function simulateKvLeader (opts: SimulationOptions): OpRecord[] {
 
   const answer = (p: Pending): void => {
     const result = workload.interpret(p.op, p.status!, p.body!, p.headers ?? {})
-    records.push({
-      seq: p.seq,
-      workload: 'kv-leader',
-      kind: p.op.kind,
-      key: p.op.key!,
-      idempotent: p.op.method === 'GET',
-      intended: p.intended,
-      invoke: p.invoke,
-      complete: p.answerAt,
-      outcome: result.outcome,
-      status: p.status!,
-      phase: 'load',
-      ...(p.op.value !== undefined ? { value: p.op.value } : {}),
-      ...(p.op.ifMatch !== undefined ? { ifMatch: p.op.ifMatch } : {}),
-      ...(p.op.ifValue !== undefined ? { ifValue: p.op.ifValue } : {}),
-      ...(result.code !== undefined ? { code: result.code } : {}),
-      ...(result.cause !== undefined ? { cause: result.cause } : {}),
-      ...(result.output !== undefined ? { output: result.output } : {}),
-      ...(result.version !== undefined ? { version: result.version } : {})
-    })
+    records.push(kvLeaderRecord(p.op, { seq: p.seq, intended: p.intended, invoke: p.invoke, complete: p.answerAt }, p.status!, result))
   }
 
   while (nextArrival < total || queue.size > 0) {

@@ -23,17 +23,24 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import autocannon from 'autocannon'
 import { request } from 'undici'
 import { parsePrometheus } from '../../shared/testing/prometheus.js'
-import { BenchCluster, envNumber, type BenchProcess } from './harness.js'
+import { integer, list, number, oneOf } from '../../shared/src/config.js'
+import { envKnobs } from '../cli.js'
+import { BenchCluster, type BenchProcess } from './harness.js'
+import { percentile } from '../../shared/src/percentile.js'
 
-const connections = envNumber('CONNECTIONS', 50)
-const durationS = envNumber('DURATION', 10)
-const rounds = envNumber('ROUNDS', 2)
-const scenarios = (process.env.SCENARIOS ?? 'healthy,delay,freeze,hog').split(',').filter(Boolean)
-const delayShare = envNumber('DELAY_SHARE', 0.1)
-const delayMs = envNumber('DELAY_MS', 100)
-const baseS = envNumber('BASE_S', 5)
-const rampMs = envNumber('RAMP_MS', 5_000)
-const slowStartPart = (process.env.SLOW_START ?? 'on') !== 'off'
+const knobs = envKnobs({
+  connections: integer('CONNECTIONS', 50, { min: 1 }),
+  durationS: number('DURATION', 10, { min: 0.1 }),
+  rounds: integer('ROUNDS', 2, { min: 1 }),
+  scenarios: list('SCENARIOS', ['healthy', 'delay', 'freeze', 'hog'], { choices: ['healthy', 'delay', 'freeze', 'hog'] }),
+  delayShare: number('DELAY_SHARE', 0.1, { min: 0, max: 1 }),
+  delayMs: integer('DELAY_MS', 100, { min: 0 }),
+  baseS: number('BASE_S', 5, { min: 0.1 }),
+  rampMs: integer('RAMP_MS', 5_000, { min: 0 }),
+  slowStart: oneOf('SLOW_START', ['on', 'off'], 'on')
+})
+const { connections, durationS, rounds, scenarios, delayShare, delayMs, baseS, rampMs } = knobs
+const slowStartPart = knobs.slowStart === 'on'
 
 const cluster = new BenchCluster({ prefix: 'bench-tail' })
 const cleanups: Array<() => void> = []
@@ -50,11 +57,6 @@ async function loadRecorded (url: string, seconds: number, onStart?: () => void)
     onStart?.()
   })
   return { samples, errors: result.errors + result.timeouts, non2xx: result.non2xx }
-}
-
-function percentile (sorted: readonly number[], q: number): number {
-  if (sorted.length === 0) return NaN
-  return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!
 }
 
 function summary (samples: readonly Sample[]): { n: number, p50: number, p99: number, p999: number } {

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { Pool } from 'undici'
 import type { OpRecord } from './core/history.js'
-import { seededRandom } from './core/schedule.js'
+import { seededRandom } from '../../shared/testing/random.js'
 import type { PlannedOp, Workload } from './workloads.js'
 
 export interface LoadPlan { workload: Workload, rate: number }
@@ -109,35 +109,40 @@ export class OpenLoopClient {
   }
 
   #record (workload: Workload, op: PlannedOp, intended: number, invoke: number | undefined, complete: number, result: ReturnType<Workload['interpret']>, phase: OpRecord['phase'], status?: number, instance?: string): OpRecord {
-    const record: OpRecord = {
-      seq: this.#seq++,
-      workload: workload.name,
-      kind: op.kind,
-      idempotent: workload.idempotent || op.method === 'GET',
-      intended,
-      invoke,
-      complete,
-      outcome: result.outcome,
-      phase,
-      ...(op.key !== undefined ? { key: op.key } : {}),
-      ...(op.value !== undefined ? { value: op.value } : {}),
-      ...(op.ifMatch !== undefined ? { ifMatch: op.ifMatch } : {}),
-      ...(op.ifValue !== undefined ? { ifValue: op.ifValue } : {}),
-      ...(status !== undefined ? { status } : {}),
-      ...(result.cause !== undefined ? { cause: result.cause } : {}),
-      ...(result.code !== undefined ? { code: result.code } : {}),
-      ...(result.version !== undefined ? { version: result.version } : {}),
-      ...(result.ackId !== undefined ? { ackId: result.ackId } : {}),
-      ...(result.output !== undefined ? { output: result.output } : {}),
-      ...(result.found !== undefined ? { found: result.found } : {}),
-      ...(instance !== undefined ? { instance } : {})
-    }
+    const record = opRecord(workload, op, { seq: this.#seq++, intended, invoke, complete }, result, phase, status, instance)
     this.records.push(record)
     return record
   }
 }
 
-export function failureCause (err: unknown): string {
+/** One operation's history record: the operation as planned, its times, and how its answer was read. */
+export function opRecord (workload: Pick<Workload, 'name' | 'idempotent'>, op: PlannedOp, times: { seq: number, intended: number, invoke: number | undefined, complete: number }, result: ReturnType<Workload['interpret']>, phase: OpRecord['phase'], status?: number, instance?: string): OpRecord {
+  return {
+    seq: times.seq,
+    workload: workload.name,
+    kind: op.kind,
+    idempotent: workload.idempotent || op.method === 'GET',
+    intended: times.intended,
+    invoke: times.invoke,
+    complete: times.complete,
+    outcome: result.outcome,
+    phase,
+    ...(op.key !== undefined ? { key: op.key } : {}),
+    ...(op.value !== undefined ? { value: op.value } : {}),
+    ...(op.ifMatch !== undefined ? { ifMatch: op.ifMatch } : {}),
+    ...(op.ifValue !== undefined ? { ifValue: op.ifValue } : {}),
+    ...(status !== undefined ? { status } : {}),
+    ...(result.cause !== undefined ? { cause: result.cause } : {}),
+    ...(result.code !== undefined ? { code: result.code } : {}),
+    ...(result.version !== undefined ? { version: result.version } : {}),
+    ...(result.ackId !== undefined ? { ackId: result.ackId } : {}),
+    ...(result.output !== undefined ? { output: result.output } : {}),
+    ...(result.found !== undefined ? { found: result.found } : {}),
+    ...(instance !== undefined ? { instance } : {})
+  }
+}
+
+function failureCause (err: unknown): string {
   const e = err as { name?: string, code?: string, message?: string }
   if (e.name === 'TimeoutError' || e.code === 'UND_ERR_HEADERS_TIMEOUT' || e.code === 'UND_ERR_BODY_TIMEOUT') return 'timeout'
   return e.code ?? e.name ?? 'error'

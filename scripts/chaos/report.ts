@@ -1,9 +1,10 @@
 import * as hdr from 'hdr-histogram-js'
-import { ejectionTimes, failuresByCause, leaderElectionTimes, longestFailureWindow, percentile, type FailoverSamples, type FailureWindow, type FaultEvent } from './core/analysis.js'
+import { ejectionTimes, failuresByCause, leaderElectionTimes, longestFailureWindow, type FailoverSamples, type FailureWindow, type FaultEvent } from './core/analysis.js'
 import { evaluateBounds, servedInTime, type BoundReport } from './core/bounds.js'
 import type { OpRecord } from './core/history.js'
 import { downtimeFor, formatNines, formatPercent, ninesOf } from './core/nines.js'
 import type { Shape, Workload } from './workloads.js'
+import { percentile } from '../../shared/src/percentile.js'
 
 export interface LatencyMs { p50: number, p90: number, p99: number, p999: number, max: number }
 
@@ -195,12 +196,11 @@ function rollup (records: readonly OpRecord[]): Rollup {
 }
 
 function failoverStat (s: FailoverSamples, note: string | undefined): FailoverStat {
-  const round = (x: number | undefined): number | undefined => x === undefined ? undefined : Math.round(x)
   const stat: FailoverStat = { samples: s.samples.length, missing: s.missing }
   if (s.samples.length > 0) {
-    stat.p50Ms = round(percentile(s.samples, 50))
-    stat.p99Ms = round(percentile(s.samples, 99))
-    stat.maxMs = round(Math.max(...s.samples))
+    stat.p50Ms = Math.round(percentile(s.samples, 0.5))
+    stat.p99Ms = Math.round(percentile(s.samples, 0.99))
+    stat.maxMs = Math.round(Math.max(...s.samples))
   }
   if (note !== undefined) stat.note = note
   return stat

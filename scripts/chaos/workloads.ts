@@ -1,6 +1,7 @@
 import type { OpRecord } from './core/history.js'
 import { errorCode, kvLeaderOutcome, kvQuorumOutcome, type KvMethod } from './core/kv-contract.js'
 import { VersionBook, versionFromEtag } from './core/version-book.js'
+import { namedNumbers } from '../cli.js'
 
 /** One request a workload wants sent, and what it means for the history. */
 export interface PlannedOp {
@@ -193,12 +194,9 @@ export function chaosWorkloads (runId: string, keyCount = 16): Workload[] {
 /** `echo=100,kv-leader=20` → rates by workload name. */
 export function parseRates (spec: string | undefined): Record<string, number> {
   const rates: Record<string, number> = {}
-  if (spec === undefined || spec.trim() === '') return rates
-  for (const part of spec.split(',')) {
-    const [name, value] = part.split('=').map((s) => s.trim())
-    const rate = Number(value)
-    if (name === undefined || name === '' || !(rate >= 0 && rate <= 10_000)) throw new Error(`bad rate "${part}": expected <workload>=<requests per second 0–10000>`)
-    rates[name] = rate
+  for (const { name, value, part } of namedNumbers(spec)) {
+    if (name === '' || !(value >= 0 && value <= 10_000)) throw new Error(`bad rate "${part}": expected <workload>=<requests per second 0–10000>`)
+    rates[name] = value
   }
   return rates
 }

@@ -19,9 +19,9 @@ import type { K8sObject, ManifestFile } from './types.js'
  *   0.0.0.0:3000; readiness `/readyz`, liveness `/healthz`, and a preStop sleep so the
  *   endpoint is removed before SIGTERM starts the drain.
  */
-export const containerPort = 3000
-export const image = 'nines:latest'
-export const namespace = 'nines'
+const containerPort = 3000
+const image = 'nines:latest'
+const namespace = 'nines'
 /** Seconds a pod keeps serving after it is marked terminating, while Services and gateways drop it. */
 export const preStopSleepSeconds = 5
 
@@ -31,10 +31,10 @@ const resourcesByService: Record<string, typeof defaultResources> = {
   compute: { requests: { cpu: '500m', memory: '256Mi' }, limits: { cpu: '2', memory: '1Gi' } }
 }
 /** The echo pool also gets a HorizontalPodAutoscaler, as an example for any stateless service. */
-export const autoscaled: Record<string, { min: number, max: number, cpuPercent: number }> = {
+const autoscaled: Record<string, { min: number, max: number, cpuPercent: number }> = {
   echo: { min: 3, max: 10, cpuPercent: 70 }
 }
-export const gatewayReplicas = 2
+const gatewayReplicas = 2
 
 const labels = (service: string, extra: Record<string, string> = {}): Record<string, string> =>
   ({ 'app.kubernetes.io/name': service, 'app.kubernetes.io/part-of': 'nines', ...extra })

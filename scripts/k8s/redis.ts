@@ -12,8 +12,8 @@ import type { K8sObject } from './types.js'
  * start) does redis-0 start as the primary. Sentinels likewise ask their peers before falling
  * back to redis-0, so a restarted Sentinel never monitors a stale primary.
  */
-export const masterName = 'nines'
-export const sentinelCount = 3
+const masterName = 'nines'
+const sentinelCount = 3
 const redisImage = 'redis:7-alpine'
 // the image's own `redis` user: our command replaces the entrypoint that would drop root
 const redisUser = { runAsNonRoot: true, runAsUser: 999, runAsGroup: 999, fsGroup: 999 }

@@ -7,7 +7,7 @@ export interface BackoffPolicy {
   resetAfterMs: number
 }
 
-export const defaultBackoff: BackoffPolicy = { initialMs: 250, maxMs: 5_000, resetAfterMs: 10_000 }
+const defaultBackoff: BackoffPolicy = { initialMs: 250, maxMs: 5_000, resetAfterMs: 10_000 }
 
 /** Delay before restart number `restarts` (0-based) of a process that lived `uptimeMs`. */
 export function restartDelay (restarts: number, uptimeMs: number, policy: BackoffPolicy = defaultBackoff): { delayMs: number, restarts: number } {

@@ -10,8 +10,8 @@ import { join } from 'node:path'
  * that need no preflight), and so is any `Host` that is not loopback (DNS rebinding: a page whose
  * name points at 127.0.0.1 is still same-origin to the browser, but not by its Host).
  */
-export const controlTokenFile = 'control-token'
-export const controlTokenHeader = 'authorization'
+const controlTokenFile = 'control-token'
+const controlTokenHeader = 'authorization'
 
 export function controlTokenPath (stateDir: string): string {
   return join(stateDir, controlTokenFile)

@@ -1,6 +1,5 @@
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
-import { parseArgs } from 'node:util'
 import { topology } from '../../topology.js'
 import { buildControlApi } from './control-api.js'
 import { planProcesses } from './plan.js'
@@ -13,29 +12,31 @@ import { createRedis } from '../../shared/src/redis.js'
 import { waitUntilReady } from './readiness.js'
 import { exitWithParent } from '../../shared/src/service/watch-parent.js'
 import { publishEvent } from '../../shared/src/events.js'
-import { freePort } from './ports.js'
+import { freePort } from '../../shared/testing/ports.js'
 import { controlTokenPath, writeControlToken } from './control-auth.js'
+import { commandLine } from '../cli.js'
 
 /**
  * `npm start`: Redis, the gateway and every instance of the topology as local processes,
  * supervised, with a control API on loopback. Ctrl-C stops everything.
  */
 const root = resolve(import.meta.dirname, '../../..')
-const { values } = parseArgs({
-  options: {
-    only: { type: 'string' },
-    port: { type: 'string' },
-    'control-port': { type: 'string' },
-    'redis-port': { type: 'string' },
-    redis: { type: 'string' },
-    'state-dir': { type: 'string' },
-    autoscale: { type: 'string' }
-  },
-  allowPositionals: false
+const usage = `usage: npm start -- [--only svc,svc] [--port N] [--control-port N] [--redis single|sentinel] [--redis-port N]
+       [--state-dir DIR] [--autoscale svc,svc]
+env: PORT, CONTROL_PORT, NINES_SERVICES, NINES_REDIS, REDIS_PORT, REDIS_URL, NINES_STATE_DIR, NINES_AUTOSCALE`
+const cli = commandLine('start', usage, {
+  only: { type: 'string' },
+  port: { type: 'string' },
+  'control-port': { type: 'string' },
+  'redis-port': { type: 'string' },
+  redis: { type: 'string' },
+  'state-dir': { type: 'string' },
+  autoscale: { type: 'string' }
 })
+const values = cli.values
 const env = process.env
-const gatewayPort = Number(values.port ?? env.PORT ?? topology.gateway.port)
-const controlPort = Number(values['control-port'] ?? env.CONTROL_PORT ?? 8079)
+const gatewayPort = cli.num(values.port ?? env.PORT, '--port', topology.gateway.port, 0, 65_535)
+const controlPort = cli.num(values['control-port'] ?? env.CONTROL_PORT, '--control-port', 8079, 0, 65_535)
 const stateDir = resolve(values['state-dir'] ?? env.NINES_STATE_DIR ?? join(root, '.nines'))
 const only = (values.only ?? env.NINES_SERVICES)?.split(',').map((s) => s.trim()).filter(Boolean)
 const prefix = env.NINES_PREFIX ?? 'nines'

@@ -5,7 +5,9 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { Redis } from 'ioredis'
 import { sentinelUrl } from '../../shared/src/redis-target.js'
-import { freePort } from './ports.js'
+import { freePort } from '../../shared/testing/ports.js'
+import { isAlive } from '../../shared/testing/processes.js'
+import { waitForPing } from '../../shared/testing/redis-server.js'
 
 /**
  * A highly available Redis on loopback from Debian's packages: a primary, a replica and three
@@ -80,12 +82,12 @@ export interface SentinelRedis {
 
 const PIDS_FILE = 'pids.json'
 
-export function hasRedisSentinel (): boolean {
+function hasRedisSentinel (): boolean {
   return spawnSync('redis-sentinel', ['--version'], { stdio: 'ignore' }).status === 0 ||
     spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0
 }
 
-export const sentinelInstallHint = 'the Sentinel topology needs Debian\'s redis-server and redis-sentinel: apt-get install -y redis-server redis-sentinel'
+const sentinelInstallHint = 'the Sentinel topology needs Debian\'s redis-server and redis-sentinel: apt-get install -y redis-server redis-sentinel'
 
 interface Proc extends RedisNode {
   child: ChildProcess | undefined
@@ -383,24 +385,6 @@ async function askNode (port: number, command: [string, ...string[]]): Promise<u
   }
 }
 
-async function waitForPing (port: number, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (Date.now() < deadline) {
-    const client = new Redis({ host: '127.0.0.1', port, lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0, connectTimeout: 300 })
-    client.on('error', () => {})
-    try {
-      await client.connect()
-      await client.ping()
-      return
-    } catch {
-      await new Promise((resolve) => setTimeout(resolve, 30))
-    } finally {
-      client.disconnect()
-    }
-  }
-  throw new Error(`redis on port ${port} did not answer within ${timeoutMs} ms`)
-}
-
 /** Until the primary reports its replica online, a failover would have nobody to promote. */
 async function waitForReplicaInSync (primaryPort: number, timeoutMs = 10_000): Promise<void> {
   const client = new Redis({ host: '127.0.0.1', port: primaryPort, retryStrategy: () => 50, maxRetriesPerRequest: 1 })
@@ -422,7 +406,7 @@ async function waitForReplicaInSync (primaryPort: number, timeoutMs = 10_000): P
  * A launcher killed with kill -9 cannot stop its Redis processes. The next one ends those it
  * recorded, only if their launcher is gone and the pid is still a redis process on that port.
  */
-export function reapStaleSentinelRedis (dir: string): void {
+function reapStaleSentinelRedis (dir: string): void {
   const file = join(dir, PIDS_FILE)
   if (!existsSync(file)) return
   try {
@@ -436,15 +420,6 @@ export function reapStaleSentinelRedis (dir: string): void {
       } catch {}
     }
   } catch {}
-}
-
-function isAlive (pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
-  }
 }
 
 /** `npm start -- --redis sentinel` (or NINES_REDIS=sentinel): the Sentinel topology under the state dir. */

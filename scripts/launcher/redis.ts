@@ -1,16 +1,11 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { once } from 'node:events'
-import { mkdirSync, readFileSync } from 'node:fs'
+import { spawnSync } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { createConnection } from 'node:net'
+import { isAlive } from '../../shared/testing/processes.js'
+import { redisPidFile, startRedisServer, type RedisServer } from '../../shared/testing/redis-server.js'
 
-export interface LocalRedis {
-  url: string
-  pid: () => number | undefined
-  /** kill -9 and start again on the same port (chaos: a Redis restart). */
-  restart: () => Promise<void>
-  stop: () => Promise<void>
-}
+/** The launcher's Redis, one server or the Sentinel topology: `restart` is the chaos runner's kill -9 and start again. */
+export type LocalRedis = Pick<RedisServer, 'url' | 'pid' | 'restart' | 'stop'>
 
 export function hasRedisServer (): boolean {
   return spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0
@@ -19,53 +14,19 @@ export function hasRedisServer (): boolean {
 export const installHint = 'redis-server was not found on PATH. Install it (Debian/Ubuntu: sudo apt-get install -y redis-server; macOS: brew install redis),\nor point REDIS_URL at a running Redis, or use docker compose up.'
 
 /**
- * A private redis-server on loopback for this launcher, keeping its data under `dir`. The AOF
- * is fsynced on every write (Redis groups them per event-loop turn): the chaos runner's Redis
- * restart is a kill -9, and with `everysec` the last second of acknowledged work (feed entries,
- * sink outputs, epochs) would vanish with it.
+ * A private redis-server on loopback for this launcher, keeping its data under `dir`, durable:
+ * the AOF is fsynced on every write, since the chaos runner's Redis restart is a kill -9, and with
+ * `everysec` the last second of acknowledged work (feed entries, sink outputs, epochs) would
+ * vanish with it.
  */
 export async function startLocalRedis (port: number, dir: string): Promise<LocalRedis> {
-  mkdirSync(dir, { recursive: true })
-  let child: ChildProcess | undefined
-  const launch = async (): Promise<void> => {
-    // the pidfile is rewritten at every start, so a restarted Redis can still be found and reaped
-    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--pidfile', join(dir, pidFileName), '--save', '', '--appendonly', 'yes', '--appendfsync', 'always'], { stdio: 'ignore' })
-    await waitForPort(port)
-  }
-  await launch()
-  const kill = async (signal: NodeJS.Signals): Promise<void> => {
-    if (child === undefined || child.exitCode !== null || child.signalCode !== null) return
-    const exited = once(child, 'exit')
-    child.kill(signal)
-    await exited
-  }
-  return {
-    url: `redis://127.0.0.1:${port}`,
-    pid: () => child?.pid,
-    restart: async () => { await kill('SIGKILL'); await launch() },
-    stop: async () => { await kill('SIGTERM') }
-  }
+  return await startRedisServer({ port, dir })
 }
-
-async function waitForPort (port: number, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (Date.now() < deadline) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const socket = createConnection(port, '127.0.0.1', () => { socket.end(); resolve(true) })
-      socket.on('error', () => resolve(false))
-    })
-    if (ok) return
-    await new Promise((resolve) => setTimeout(resolve, 30))
-  }
-  throw new Error(`redis-server did not start on port ${port}`)
-}
-
-const pidFileName = 'redis.pid'
 
 /** The pid of the launcher's private redis-server for this state directory, if one is running. */
 export function localRedisPid (stateDir: string): number | undefined {
   try {
-    const pid = Number(readFileSync(join(stateDir, 'redis', pidFileName), 'utf8').trim())
+    const pid = Number(readFileSync(join(stateDir, 'redis', redisPidFile), 'utf8').trim())
     // redis-server retitles itself "redis-server 127.0.0.1:<port>": check it is still one
     return Number.isInteger(pid) && pid > 1 && readFileSync(`/proc/${pid}/cmdline`, 'utf8').startsWith('redis-server') ? pid : undefined
   } catch {
@@ -85,13 +46,4 @@ export function reapStaleRedis (stateDir: string): void {
   } catch {}
   const pid = localRedisPid(stateDir)
   if (pid !== undefined) process.kill(pid, 'SIGTERM')
-}
-
-export function isAlive (pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
-  }
 }

@@ -95,6 +95,20 @@ export function oneOf<const T extends string> (env: string, choices: readonly T[
   }
 }
 
+/** A comma-separated list of non-empty items, each one of `choices` when given. */
+export function list (env: string, defaultValue: readonly string[], { choices }: { choices?: readonly string[] } = {}): Setting<string[]> {
+  return {
+    env,
+    default: () => [...defaultValue],
+    parse: (raw, name) => {
+      const items = raw.split(',').map((x) => x.trim()).filter((x) => x !== '')
+      const bad = choices === undefined ? [] : items.filter((x) => !choices.includes(x))
+      if (items.length === 0 || bad.length > 0) fail(`${name} must be a comma-separated list${choices === undefined ? '' : ` of ${choices.join(', ')}`}, got "${raw}"`)
+      return items
+    }
+  }
+}
+
 export function boolean (env: string, defaultValue: boolean): Setting<boolean> {
   return {
     env,
@@ -126,7 +140,7 @@ export function url (env: string, defaultValue: string): Setting<string> {
  * `redis+sentinel://host1:26379,host2:26379,…/masterName` for a primary found through Sentinel
  * (see `redis-target.ts` for every parameter). Validated here, once, at startup.
  */
-export function redisLocation (env: string, defaultValue: string): Setting<string> {
+function redisLocation (env: string, defaultValue: string): Setting<string> {
   return {
     env,
     default: defaultValue,

@@ -18,7 +18,7 @@ export function eventKeys (prefix: string): { channel: string, recent: string } 
 }
 
 /** How many events the recent list keeps. */
-export const recentEventsKept = 500
+const recentEventsKept = 500
 
 /**
  * Publishes an event on the cluster's channel and keeps it in a capped list for late joiners.

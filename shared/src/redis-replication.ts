@@ -16,7 +16,7 @@ import { connectionGeneration, redisTargetOf, type Redis } from './redis.js'
  */
 
 /** `WAIT numreplicas timeout` on this client's connection: how many replicas acknowledged. */
-export async function waitForReplicas (redis: Redis, replicas: number, timeoutMs: number): Promise<number> {
+async function waitForReplicas (redis: Redis, replicas: number, timeoutMs: number): Promise<number> {
   // WAIT 0 ms would block forever
   return Number(await redis.wait(replicas, Math.max(1, Math.ceil(timeoutMs))))
 }

@@ -39,8 +39,8 @@ export type RedisTarget =
     minReplicas: number
   }
 
-export const SENTINEL_SCHEME = 'redis+sentinel:'
-export const DEFAULT_SENTINEL_PORT = 26379
+const SENTINEL_SCHEME = 'redis+sentinel:'
+const DEFAULT_SENTINEL_PORT = 26379
 
 const OWN_PARAMS = new Set(['minReplicas', 'sentinelPassword'])
 

@@ -1,4 +1,5 @@
 import { Agent, request } from 'undici'
+import { sleep } from './wait.js'
 
 export interface LoadResult {
   sent: number
@@ -55,13 +56,3 @@ export async function runLoad (opts: { url: string, durationMs: number, concurre
   await agent.close()
   return result
 }
-
-export async function waitFor (check: () => Promise<boolean> | boolean, timeoutMs = 10_000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!(await Promise.resolve().then(check).catch(() => false))) {
-    if (Date.now() > deadline) throw new Error(`${what} not met within ${timeoutMs} ms`)
-    await new Promise((resolve) => setTimeout(resolve, 25))
-  }
-}
-
-export const sleep = async (ms: number): Promise<void> => { await new Promise((resolve) => setTimeout(resolve, ms)) }

@@ -23,12 +23,22 @@ export function killAll (): void {
 
 process.once('exit', killAll)
 
+/** Whether a process with this pid exists (signal 0 checks, sends nothing). */
+export function isAlive (pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}
+
 export interface SpawnedNode {
   child: ChildProcess
   pid: number
   /** Every stdout/stderr line so far, for assertions and for debugging a failure. */
   lines: string[]
-  /** Resolves with the first JSON log line whose msg is one of `msgs`. */
+  /** Resolves with the first JSON log line that `predicate` accepts; rejects if the process exits first. */
   waitForLog: (predicate: (entry: Record<string, unknown>) => boolean, timeoutMs?: number) => Promise<Record<string, unknown>>
   signal: (sig: NodeJS.Signals) => void
   /** SIGTERM, then SIGKILL after `graceMs`; resolves on exit. */
@@ -36,8 +46,11 @@ export interface SpawnedNode {
   exited: Promise<number | null>
 }
 
-/** Starts `node <script>` with extra env, collecting its JSON log lines. */
-export function spawnNode (script: string, env: Record<string, string>, args: string[] = []): SpawnedNode {
+/**
+ * Starts `node <script>` with extra env, collecting its JSON log lines; `echoStderr` also shows
+ * its stderr (a crash's stack) on this process's stderr, as a benchmark wants.
+ */
+export function spawnNode (script: string, env: Record<string, string>, args: string[] = [], { echoStderr = false } = {}): SpawnedNode {
   const child = spawn(process.execPath, [script, ...args], {
     // NINES_PARENT_PID: a service exits by itself if this test process is killed before its cleanup runs
     env: { ...process.env, LOG_LEVEL: 'info', NINES_PARENT_PID: String(process.pid), ...env },
@@ -64,7 +77,10 @@ export function spawnNode (script: string, env: Record<string, string>, args: st
     }
   }
   createInterface({ input: child.stdout! }).on('line', onLine)
-  createInterface({ input: child.stderr! }).on('line', onLine)
+  createInterface({ input: child.stderr! }).on('line', (line) => {
+    if (echoStderr) process.stderr.write(line + '\n')
+    onLine(line)
+  })
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
   return {
     child,
@@ -87,4 +103,20 @@ export function spawnNode (script: string, env: Record<string, string>, args: st
       clearTimeout(timer)
     }
   }
+}
+
+export interface RunningProcess extends SpawnedNode {
+  /** The URL the process logged in its ready line. */
+  url: string
+}
+
+/**
+ * Starts `node <script>` and resolves once it logs `readyMsg` (a service's "service ready", the
+ * gateway's "gateway ready"), with the URL that line gives; rejects with its last lines if it
+ * exits or stays silent for `timeoutMs`.
+ */
+export async function spawnReady (script: string, env: Record<string, string>, { readyMsg = 'service ready', timeoutMs = 20_000, args = [], echoStderr = false }: { readyMsg?: string, timeoutMs?: number, args?: string[], echoStderr?: boolean } = {}): Promise<RunningProcess> {
+  const proc = spawnNode(script, env, args, { echoStderr })
+  const ready = await proc.waitForLog((e) => e.msg === readyMsg, timeoutMs)
+  return { ...proc, url: String(ready.url) }
 }

@@ -3,8 +3,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { request } from 'undici'
-import { startLauncher, type RunningLauncher } from '../../shared/testing/cluster.js'
-import { runLoad, sleep, waitFor } from '../../shared/testing/load.js'
+import { startLauncher, type RunningLauncher } from '../../scripts/lib/cluster.js'
+import { sleep, waitFor } from '../../shared/testing/wait.js'
+import { runLoad } from '../../shared/testing/load.js'
 import { killAll } from '../../shared/testing/processes.js'
 
 let launcher: RunningLauncher

@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startGateway, startInstance, type RunningProcess } from '../../shared/testing/cluster.js'
+import { startGateway, startInstance, type RunningProcess } from '../../scripts/lib/cluster.js'
 import { killAll } from '../../shared/testing/processes.js'
 import { startRedis, type TestRedis } from '../../shared/testing/redis-server.js'
-import { get, metric, send, waitFor } from './compute-helpers.js'
+import { get, metric, send } from './compute-helpers.js'
+import { waitFor } from '../../shared/testing/wait.js'
 
 let redis: TestRedis
 let gateway: RunningProcess

@@ -30,14 +30,6 @@ export async function send (url: string, method: 'POST' | 'DELETE', json?: unkno
   return { status: res.statusCode, headers: res.headers, body, ms: performance.now() - t0 }
 }
 
-export async function waitFor (check: () => Promise<boolean>, timeoutMs = 10_000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!(await check().catch(() => false))) {
-    if (Date.now() > deadline) throw new Error(`${what} not met within ${timeoutMs} ms`)
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
-}
-
 /** Sums a Prometheus counter over the series whose labels include every `labels` pair. */
 export async function metric (baseUrl: string, name: string, labels: Record<string, string> = {}): Promise<number> {
   const res = await request(`${baseUrl}/metrics`)

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startInstance, type RunningProcess } from '../../shared/testing/cluster.js'
+import { startInstance, type RunningProcess } from '../../scripts/lib/cluster.js'
 import { killAll } from '../../shared/testing/processes.js'
 import { startRedis, type TestRedis } from '../../shared/testing/redis-server.js'
 import { get, metric } from './compute-helpers.js'

@@ -3,11 +3,13 @@ import { request } from 'undici'
 import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createRedis, type Redis } from '../../shared/src/redis.js'
-import { Registrar } from '../../shared/src/registry/registrar.js'
-import { startGateway, type RunningProcess } from '../../shared/testing/cluster.js'
+import type { Registrar } from '../../shared/src/registry/registrar.js'
+import { startGateway, type RunningProcess } from '../../scripts/lib/cluster.js'
 import { killAll } from '../../shared/testing/processes.js'
 import { startRedis, type TestRedis } from '../../shared/testing/redis-server.js'
-import { get, waitFor, type Answer } from './compute-helpers.js'
+import { get, type Answer } from './compute-helpers.js'
+import { waitFor } from '../../shared/testing/wait.js'
+import { registerFake } from '../support/fake-instance.js'
 
 /**
  * The gateway cache's RFC rules through two real gateways, against a scripted origin: a plain
@@ -58,8 +60,7 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => origin.listen(0, '127.0.0.1', resolve))
   const url = `http://127.0.0.1:${(origin.address() as AddressInfo).port}`
   client = createRedis(redis.url)
-  registrar = new Registrar({ redis: client, prefix: 'gw-rfc', ttlMs: 1_500, heartbeatMs: 250, record: { id: 'origin', service: 'compute', url, role: 'member', startedAt: Date.now(), policy: { cacheable: true, staleIfErrorS: 300 } } })
-  await registrar.start()
+  registrar = await registerFake(client, 'gw-rfc', { id: 'origin', service: 'compute', url, policy: { cacheable: true, staleIfErrorS: 300 } })
   // a short default stale window for the scripted "compute" service, so windows can be seen to end
   const env = { REDIS_URL: redis.url, NINES_PREFIX: 'gw-rfc', NINES_SERVICES: 'compute', GW_CACHE_MAX_STALE_MS: '3000' }
   ;[gw, gw2] = await Promise.all([startGateway(env), startGateway(env)]) as [RunningProcess, RunningProcess]

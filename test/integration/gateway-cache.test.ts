@@ -2,11 +2,13 @@ import type { AddressInfo } from 'node:net'
 import Fastify, { type FastifyInstance } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createRedis, type Redis } from '../../shared/src/redis.js'
-import { Registrar } from '../../shared/src/registry/registrar.js'
-import { startGateway, type RunningProcess } from '../../shared/testing/cluster.js'
+import type { Registrar } from '../../shared/src/registry/registrar.js'
+import { startGateway, type RunningProcess } from '../../scripts/lib/cluster.js'
 import { killAll } from '../../shared/testing/processes.js'
 import { startRedis, type TestRedis } from '../../shared/testing/redis-server.js'
-import { get, waitFor } from './compute-helpers.js'
+import { get } from './compute-helpers.js'
+import { waitFor } from '../../shared/testing/wait.js'
+import { registerFake } from '../support/fake-instance.js'
 
 /**
  * The gateway's response cache against a scripted upstream: an in-process server registered
@@ -36,8 +38,7 @@ beforeAll(async () => {
   await upstream.listen({ host: '127.0.0.1', port: 0 })
   const url = `http://127.0.0.1:${(upstream.server.address() as AddressInfo).port}`
   client = createRedis(redis.url)
-  registrar = new Registrar({ redis: client, prefix: 'gw-cache', ttlMs: 1_500, heartbeatMs: 250, record: { id: 'compute-fake', service: 'compute', url, role: 'member', startedAt: Date.now(), policy: { cacheable: true, staleIfErrorS: 300 } } })
-  await registrar.start()
+  registrar = await registerFake(client, 'gw-cache', { id: 'compute-fake', service: 'compute', url, policy: { cacheable: true, staleIfErrorS: 300 } })
   gateway = await startGateway({ REDIS_URL: redis.url, NINES_PREFIX: 'gw-cache' })
   await waitFor(async () => (await get(`${gateway.url}/api/compute/script?probe=1`)).status === 200, 10_000, 'the gateway to route to the fake upstream')
 })

@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { request } from 'undici'
-import { startGateway, startInstance, type RunningProcess } from '../../shared/testing/cluster.js'
+import { startGateway, startInstance, type RunningProcess } from '../../scripts/lib/cluster.js'
 import { startRedis, type TestRedis } from '../../shared/testing/redis-server.js'
 import { killAll } from '../../shared/testing/processes.js'
+import { waitFor } from '../../shared/testing/wait.js'
 
 let redis: TestRedis
 let gateway: RunningProcess
@@ -24,14 +25,6 @@ afterAll(async () => {
 async function getJson (path: string): Promise<any> {
   const res = await request(gateway.url + path)
   return await res.body.json()
-}
-
-async function waitFor (check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!(await check().catch(() => false))) {
-    if (Date.now() > deadline) throw new Error('condition not met in time')
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
 }
 
 describe('gateway with the echo pool', () => {

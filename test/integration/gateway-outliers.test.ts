@@ -3,11 +3,12 @@ import Fastify, { type FastifyInstance } from 'fastify'
 import { request } from 'undici'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createRedis, type Redis } from '../../shared/src/redis.js'
-import { Registrar } from '../../shared/src/registry/registrar.js'
-import { startGateway, startInstance, type RunningProcess } from '../../shared/testing/cluster.js'
-import { waitFor } from '../../shared/testing/load.js'
+import type { Registrar } from '../../shared/src/registry/registrar.js'
+import { startGateway, startInstance, type RunningProcess } from '../../scripts/lib/cluster.js'
+import { waitFor } from '../../shared/testing/wait.js'
 import { killAll } from '../../shared/testing/processes.js'
 import { startRedis, type TestRedis } from '../../shared/testing/redis-server.js'
+import { registerFake } from '../support/fake-instance.js'
 
 /**
  * An instance that answers 503 to everything while passing its health checks (it lost its Redis,
@@ -34,8 +35,7 @@ beforeAll(async () => {
   })
   await sick.listen({ host: '127.0.0.1', port: 0 })
   client = createRedis(redis.url)
-  registrar = new Registrar({ redis: client, prefix, ttlMs: 1_500, heartbeatMs: 250, record: { id: 'echo-sick', service: 'echo', url: `http://127.0.0.1:${(sick.server.address() as AddressInfo).port}`, role: 'member', startedAt: Date.now() } })
-  await registrar.start()
+  registrar = await registerFake(client, prefix, { id: 'echo-sick', service: 'echo', url: `http://127.0.0.1:${(sick.server.address() as AddressInfo).port}` })
   echo = await startInstance('echo', { REDIS_URL: redis.url, NINES_PREFIX: prefix, INSTANCE_ID: 'echo-1' })
   // a long ejection, so the test sees it whatever the machine's speed
   gateway = await startGateway({ REDIS_URL: redis.url, NINES_PREFIX: prefix, NINES_SERVICES: 'echo', GW_EJECT_BASE_MS: '20000' })

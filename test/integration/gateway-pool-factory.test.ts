@@ -7,9 +7,10 @@ import type { UpstreamDispatcher } from '../../gateway/src/upstreams/upstream.js
 import { loadConfig } from '../../shared/src/config.js'
 import { createLogger } from '../../shared/src/logger.js'
 import { createRedis, type Redis } from '../../shared/src/redis.js'
-import { Registrar } from '../../shared/src/registry/registrar.js'
-import { waitFor } from '../../shared/testing/load.js'
+import type { Registrar } from '../../shared/src/registry/registrar.js'
+import { waitFor } from '../../shared/testing/wait.js'
 import { startRedis, type TestRedis } from '../../shared/testing/redis-server.js'
+import { registerFake } from '../support/fake-instance.js'
 
 /**
  * The gateway's front door for connection pools (`buildGateway(…, { poolFactory })`): a gateway
@@ -67,9 +68,7 @@ beforeAll(async () => {
   await gateway.app.listen({ host: '127.0.0.1', port: 0 })
   url = `http://127.0.0.1:${(gateway.app.server.address() as AddressInfo).port}`
   for (const [id, at] of [['fake-refused', refused], ['fake-ok', answering]] as const) {
-    const registrar = new Registrar({ redis: client, prefix: 'gw-factory', ttlMs: 1_500, heartbeatMs: 250, record: { id, service: 'fake', url: at, role: 'member', startedAt: Date.now(), policy: { balancer: 'round-robin' } } })
-    registrars.push(registrar)
-    await registrar.start()
+    registrars.push(await registerFake(client, 'gw-factory', { id, service: 'fake', url: at, policy: { balancer: 'round-robin' } }))
   }
   await waitFor(() => pools.size === 2, 5_000, 'both pools made through the factory')
 })

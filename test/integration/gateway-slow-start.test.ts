@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { request } from 'undici'
-import { startEchoCluster, startGateway, type EchoCluster, type RunningProcess } from '../../shared/testing/cluster.js'
-import { runLoad, sleep, waitFor, type LoadResult } from '../../shared/testing/load.js'
+import { startEchoCluster, startGateway, type EchoCluster, type RunningProcess } from '../../scripts/lib/cluster.js'
+import { sleep, waitFor } from '../../shared/testing/wait.js'
+import { runLoad, type LoadResult } from '../../shared/testing/load.js'
 import { killAll } from '../../shared/testing/processes.js'
 import { startRedis, type TestRedis } from '../../shared/testing/redis-server.js'
 

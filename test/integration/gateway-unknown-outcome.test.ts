@@ -3,11 +3,12 @@ import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { request } from 'undici'
 import { createRedis, type Redis } from '../../shared/src/redis.js'
-import { Registrar } from '../../shared/src/registry/registrar.js'
-import { startEchoCluster, startGateway, type EchoCluster, type RunningProcess } from '../../shared/testing/cluster.js'
-import { waitFor } from '../../shared/testing/load.js'
+import type { Registrar } from '../../shared/src/registry/registrar.js'
+import { startEchoCluster, startGateway, type EchoCluster, type RunningProcess } from '../../scripts/lib/cluster.js'
+import { waitFor } from '../../shared/testing/wait.js'
 import { killAll } from '../../shared/testing/processes.js'
 import { startRedis, type TestRedis } from '../../shared/testing/redis-server.js'
+import { registerFake } from '../support/fake-instance.js'
 
 /**
  * The gateway never answers "nothing was done" for a request that one of its tries may have
@@ -59,9 +60,7 @@ describe('a refusal after an unknown outcome', () => {
     servers.push(server)
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
-    const registrar = new Registrar({ redis: client, prefix: 'gw-unknown-2', ttlMs: 1_500, heartbeatMs: 250, record: { id, service: 'echo', url, role: 'member', startedAt: Date.now(), policy: { balancer: 'least-outstanding', hedge: true } } })
-    registrars.push(registrar)
-    await registrar.start()
+    registrars.push(await registerFake(client, 'gw-unknown-2', { id, service: 'echo', url, policy: { balancer: 'least-outstanding', hedge: true } }))
   }
 
   beforeAll(async () => {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startGateway, type RunningProcess } from '../../shared/testing/cluster.js'
-import { waitFor } from '../../shared/testing/load.js'
+import { startGateway, type RunningProcess } from '../../scripts/lib/cluster.js'
+import { waitFor } from '../../shared/testing/wait.js'
 import { killAll } from '../../shared/testing/processes.js'
 import { KvCluster } from './kv-leader-harness.js'
 import { call, startKvCluster, type KvCluster as QuorumCluster } from './kv-quorum-cluster.js'

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ids, kv, KvCluster, waitFor } from './kv-leader-harness.js'
+import { ids, kv, KvCluster } from './kv-leader-harness.js'
+import { waitFor } from '../../shared/testing/wait.js'
 
 // a long lease: these cases are not about failover, and a loaded machine must not move the leader
 const cluster = new KvCluster('kvl-basic', { KV_LEASE_TTL_MS: '2000', KV_LEASE_RENEW_MS: '100' })

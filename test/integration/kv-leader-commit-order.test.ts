@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { deadlineHeader } from '../../shared/src/service/deadline.js'
 import { retryKeyHeader } from '../../shared/src/service/retry-key.js'
-import { ids, kv, KvCluster, waitFor } from './kv-leader-harness.js'
+import { ids, kv, KvCluster } from './kv-leader-harness.js'
+import { waitFor } from '../../shared/testing/wait.js'
 
 /**
  * What kv-leader answers is decided in log order, after commit (issue "Correct under every

@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { deadlineHeader } from '../../shared/src/service/deadline.js'
-import { ids, kv, KvCluster, waitFor } from './kv-leader-harness.js'
+import { ids, kv, KvCluster } from './kv-leader-harness.js'
+import { waitFor } from '../../shared/testing/wait.js'
 
 // fsync on every write here, and compaction past 20 entries: the restart cases read back what
 // the snapshot and the log file kept, and a wiped replica comes back through a snapshot

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { request } from 'undici'
-import { ids, kv, KvCluster, waitFor } from './kv-leader-harness.js'
+import { ids, kv, KvCluster } from './kv-leader-harness.js'
+import { waitFor } from '../../shared/testing/wait.js'
 
 const cluster = new KvCluster('kvl-failover')
 

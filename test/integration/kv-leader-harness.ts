@@ -2,8 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { request } from 'undici'
-import { startGateway, startInstance, type RunningProcess } from '../../shared/testing/cluster.js'
+import { startGateway, startInstance, type RunningProcess } from '../../scripts/lib/cluster.js'
 import { killAll } from '../../shared/testing/processes.js'
+import { waitFor } from '../../shared/testing/wait.js'
 import { startRedis, type TestRedis } from '../../shared/testing/redis-server.js'
 
 export const ids = ['kv-leader-1', 'kv-leader-2', 'kv-leader-3'] as const
@@ -72,14 +73,6 @@ export class KvCluster {
     killAll()
     await this.redis?.stop()
     rmSync(this.root, { recursive: true, force: true })
-  }
-}
-
-export async function waitFor (check: () => Promise<boolean>, timeoutMs = 10_000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!(await check().catch(() => false))) {
-    if (Date.now() > deadline) throw new Error(`${what} not met in ${timeoutMs} ms`)
-    await new Promise((resolve) => setTimeout(resolve, 25))
   }
 }
 

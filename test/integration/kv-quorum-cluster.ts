@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { request } from 'undici'
-import { startInstance, type RunningProcess } from '../../shared/testing/cluster.js'
+import { startInstance, type RunningProcess } from '../../scripts/lib/cluster.js'
+import { waitFor } from '../../shared/testing/wait.js'
 import { startRedis, type TestRedis } from '../../shared/testing/redis-server.js'
 
 /** Shared fixture of the kv-quorum integration files: a private Redis and three replicas. */
@@ -76,12 +77,4 @@ export async function localRecord (base: string, key: string): Promise<{ value: 
 
 export async function status (base: string): Promise<any> {
   return (await call(base, 'GET', '/internal/status')).json()
-}
-
-export async function waitFor (check: () => Promise<boolean>, timeoutMs = 10_000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!(await check().catch(() => false))) {
-    if (Date.now() > deadline) throw new Error(`${what} not met within ${timeoutMs} ms`)
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
 }

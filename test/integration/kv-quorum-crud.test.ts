@@ -1,8 +1,9 @@
 import { rmSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startGateway, type RunningProcess } from '../../shared/testing/cluster.js'
+import { startGateway, type RunningProcess } from '../../scripts/lib/cluster.js'
 import { killAll } from '../../shared/testing/processes.js'
-import { call, ids, localRecord, startKvCluster, waitFor, type KvCluster } from './kv-quorum-cluster.js'
+import { call, ids, localRecord, startKvCluster, type KvCluster } from './kv-quorum-cluster.js'
+import { waitFor } from '../../shared/testing/wait.js'
 
 let kv: KvCluster
 let gateway: RunningProcess

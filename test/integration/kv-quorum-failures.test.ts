@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { resolve } from 'node:path'
-import { projectRoot } from '../../shared/testing/cluster.js'
+import { projectRoot } from '../../scripts/lib/cluster.js'
 import { killAll, spawnNode } from '../../shared/testing/processes.js'
-import { call, ids, localRecord, startKvCluster, status, waitFor, type KvCluster, type ReplicaId } from './kv-quorum-cluster.js'
+import { call, ids, localRecord, startKvCluster, status, type KvCluster, type ReplicaId } from './kv-quorum-cluster.js'
+import { waitFor } from '../../shared/testing/wait.js'
 
 let kv: KvCluster
 

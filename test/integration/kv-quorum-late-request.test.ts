@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { request } from 'undici'
 import { killAll } from '../../shared/testing/processes.js'
 import { deadlineHeader } from '../../shared/src/service/deadline.js'
-import { call, startKvCluster, waitFor, type KvCluster } from './kv-quorum-cluster.js'
+import { call, startKvCluster, type KvCluster } from './kv-quorum-cluster.js'
+import { waitFor } from '../../shared/testing/wait.js'
 
 let cluster: KvCluster
 

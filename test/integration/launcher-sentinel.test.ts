@@ -3,26 +3,17 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { request } from 'undici'
-import { freePort } from '../../scripts/launcher/ports.js'
+import { freePort } from '../../shared/testing/ports.js'
 import { controlAuthHeaders, readControlToken } from '../../scripts/launcher/control-auth.js'
-import { projectRoot } from '../../shared/testing/cluster.js'
-import { waitFor } from '../../shared/testing/load.js'
-import { killAll, spawnNode, type SpawnedNode } from '../../shared/testing/processes.js'
+import { projectRoot } from '../../scripts/lib/cluster.js'
+import { waitFor } from '../../shared/testing/wait.js'
+import { isAlive, killAll, spawnNode, type SpawnedNode } from '../../shared/testing/processes.js'
 import { startTimedLoad, summarizeOutcomes } from '../../shared/testing/timed-load.js'
 
 let launcher: SpawnedNode
 let gatewayUrl: string
 let controlUrl: string
 let stateDir: string
-
-function alive (pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
-  }
-}
 
 function redisPids (): number[] {
   const { processes } = JSON.parse(readFileSync(join(stateDir, 'redis-sentinel', 'pids.json'), 'utf8')) as { processes: Array<{ pid?: number }> }
@@ -51,7 +42,7 @@ afterAll(() => {
 describe('local launcher with --redis sentinel', () => {
   it('starts a primary, a replica and three Sentinels, and hands every process the Sentinel URL', async () => {
     expect(redisPids()).toHaveLength(5)
-    for (const pid of redisPids()) expect(alive(pid)).toBe(true)
+    for (const pid of redisPids()) expect(isAlive(pid)).toBe(true)
     expect(launcher.lines.join('\n')).toMatch(/redis\+sentinel:\/\/127\.0\.0\.1:\d+,127\.0\.0\.1:\d+,127\.0\.0\.1:\d+\/nines/)
     // --only echo: /readyz stays 503 for the services not started, so ask echo itself
     await waitFor(async () => {
@@ -75,13 +66,13 @@ describe('local launcher with --redis sentinel', () => {
     expect(summary.sent).toBeGreaterThan(50)
     expect(summary.failures).toEqual({})
     // the killed node comes back by itself as a replica
-    await waitFor(() => redisPids().length === 5 && redisPids().every(alive), 10_000, 'the killed Redis node restarted')
+    await waitFor(() => redisPids().length === 5 && redisPids().every(isAlive), 10_000, 'the killed Redis node restarted')
   })
 
   it('stops every Redis process on shutdown', async () => {
     const pids = redisPids()
     launcher.signal('SIGTERM')
     await launcher.exited
-    await waitFor(() => pids.every((pid) => !alive(pid)), 5_000, 'every Redis process stopped')
+    await waitFor(() => pids.every((pid) => !isAlive(pid)), 5_000, 'every Redis process stopped')
   })
 })

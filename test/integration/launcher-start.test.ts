@@ -6,11 +6,11 @@ import { join, resolve } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { request } from 'undici'
 import { controlAuthHeaders, readControlToken } from '../../scripts/launcher/control-auth.js'
-import { freePort } from '../../scripts/launcher/ports.js'
-import { isAlive, localRedisPid } from '../../scripts/launcher/redis.js'
-import { projectRoot } from '../../shared/testing/cluster.js'
-import { waitFor } from '../../shared/testing/load.js'
-import { killAll, spawnNode, track } from '../../shared/testing/processes.js'
+import { freePort } from '../../shared/testing/ports.js'
+import { localRedisPid } from '../../scripts/launcher/redis.js'
+import { projectRoot } from '../../scripts/lib/cluster.js'
+import { waitFor } from '../../shared/testing/wait.js'
+import { isAlive, killAll, spawnNode, track } from '../../shared/testing/processes.js'
 
 /**
  * The launcher as a user starts it (issue 14, items 11 and 12): `PORT=… npm start` (the README's

@@ -3,18 +3,15 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { request } from 'undici'
-import { isAlive } from '../../scripts/launcher/redis.js'
-import { projectRoot, startLauncher, type RunningLauncher } from '../../shared/testing/cluster.js'
-import { waitFor } from '../../shared/testing/load.js'
-import { killAll, spawnNode } from '../../shared/testing/processes.js'
+import { projectRoot, startLauncher, type RunningLauncher } from '../../scripts/lib/cluster.js'
+import { waitFor } from '../../shared/testing/wait.js'
+import { isAlive, killAll, spawnNode } from '../../shared/testing/processes.js'
 
 let launcher: RunningLauncher
 let gatewayUrl: string
 let controlUrl: string
 let controlHeaders: Record<string, string>
 let stateDir: string
-
-const alive = isAlive
 
 async function control (method: 'GET' | 'POST', path: string, body?: unknown, headers: Record<string, string> = controlHeaders): Promise<any> {
   const res = await request(controlUrl + path, { method, headers: { ...headers, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) }, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) })
@@ -56,7 +53,7 @@ describe('local launcher', () => {
       const now = (await instances()).find((p) => p.id === 'echo-2')!
       return now.state === 'running' && now.pid !== before.pid
     }, 10_000, 'echo-2 restarted')
-    expect(alive(before.pid)).toBe(false)
+    expect(isAlive(before.pid)).toBe(false)
     expect((await instances()).find((p) => p.id === 'echo-2')!.restarts).toBe(1)
   })
 
@@ -101,10 +98,10 @@ describe('local launcher', () => {
 
   it('leaves no process behind when stopped', async () => {
     const pids = (await instances()).map((p) => p.pid)
-    expect(pids.every(alive)).toBe(true)
+    expect(pids.every(isAlive)).toBe(true)
     launcher.signal('SIGTERM')
     expect(await launcher.exited).toBe(0)
-    await waitFor(() => !pids.some(alive), 5_000, 'every child exited')
+    await waitFor(() => !pids.some(isAlive), 5_000, 'every child exited')
   })
 })
 
@@ -117,11 +114,11 @@ describe('launcher killed with kill -9', () => {
     const { redisPid } = JSON.parse(readFileSync(join(stateDir, 'cluster.json'), 'utf8')) as { redisPid: number }
     first.signal('SIGKILL')
     await first.exited
-    await waitFor(() => !pids.some(alive), 5_000, 'orphaned instances exited')
-    expect(alive(redisPid)).toBe(true)
+    await waitFor(() => !pids.some(isAlive), 5_000, 'orphaned instances exited')
+    expect(isAlive(redisPid)).toBe(true)
 
     const second = await startLauncher(['--only', 'echo'], { NINES_PREFIX: 'launcher-test-3' }, stateDir)
-    await waitFor(() => !alive(redisPid), 3_000, 'stale redis-server reaped')
+    await waitFor(() => !isAlive(redisPid), 3_000, 'stale redis-server reaped')
     second.signal('SIGTERM')
     expect(await second.exited).toBe(0)
   })

@@ -3,7 +3,8 @@ import { Redis } from 'ioredis'
 import { killAll } from '../../shared/testing/processes.js'
 import { verifyPairsEventually } from '../../shared/src/pipeline/verify.js'
 import { leaseKeys } from '../../shared/src/lease/redis-lease.js'
-import { getJson, longestStall, pump, roles, sampleCounter, startPairsCluster, waitFor, type PairsCluster } from './pairs-cluster.js'
+import { getJson, longestStall, pump, sampleCounter, startPairsCluster, waitForRole, type PairsCluster } from './pairs-cluster.js'
+import { waitFor } from '../../shared/testing/wait.js'
 
 const prefix = 'pairs-chaos'
 let c: PairsCluster
@@ -24,9 +25,9 @@ beforeAll(async () => {
   // batches really reach the sink, and the sink's fencing is what must stop them
   c = await startPairsCluster(prefix, { 'ledger-hw-a': { LEDGER_FAULT_SKIP_LEASE_CHECK: 'true' } })
   await Promise.all([c.startLedger('ledger-hh-a'), c.startLedger('ledger-hh-b'), c.startLedger('ledger-hw-a')])
-  await waitFor(async () => (await roles(c.gateway.url, 'ledger-hw'))['ledger-hw-a'] === 'hot', 10_000, 'ledger-hw-a hot')
+  await waitForRole(c.gateway.url, 'ledger-hw-a', 'hot', 10_000)
   await c.startLedger('ledger-hw-b')
-  await waitFor(async () => (await roles(c.gateway.url, 'ledger-hw'))['ledger-hw-b'] === 'warm', 10_000, 'ledger-hw-b warm')
+  await waitForRole(c.gateway.url, 'ledger-hw-b', 'warm', 10_000)
   redis = new Redis(c.redis.url)
 })
 
@@ -42,10 +43,10 @@ describe('redundant pairs under failure', () => {
     await sleep(300)
     const epochBefore = (await stats())['hot-warm'].epoch
     ledger('ledger-hw-a').signal('SIGSTOP')
-    await waitFor(async () => (await roles(c.gateway.url, 'ledger-hw'))['ledger-hw-b'] === 'hot', 5_000, 'ledger-hw-b hot')
+    await waitForRole(c.gateway.url, 'ledger-hw-b', 'hot')
     await sleep(300) // events keep coming: the frozen hot has a backlog to (try to) send when it wakes
     ledger('ledger-hw-a').signal('SIGCONT')
-    await waitFor(async () => (await roles(c.gateway.url, 'ledger-hw'))['ledger-hw-a'] === 'warm', 5_000, 'ledger-hw-a warm again')
+    await waitForRole(c.gateway.url, 'ledger-hw-a', 'warm', 5_000, 'ledger-hw-a warm again')
     await waitFor(async () => (await stats())['hot-warm'].staleEpochRejected > 0, 5_000, 'stale outputs rejected')
     await sleep(200)
     expect(await load.stop()).toBeGreaterThan(0)
@@ -57,14 +58,14 @@ describe('redundant pairs under failure', () => {
     const load = pump(c.gateway.url)
     await sleep(300)
     ledger('ledger-hw-b').signal('SIGKILL')
-    await waitFor(async () => (await roles(c.gateway.url, 'ledger-hw'))['ledger-hw-a'] === 'hot', 5_000, 'ledger-hw-a hot')
+    await waitForRole(c.gateway.url, 'ledger-hw-a', 'hot')
     await sleep(300)
     await load.stop()
     await expectVerified()
 
     await c.startLedger('ledger-hw-b')
     await waitFor(async () => (await getJson(`${ledger('ledger-hw-b').url}/status`)).rebuilt === true, 10_000, 'ledger-hw-b rebuilt')
-    await waitFor(async () => (await roles(c.gateway.url, 'ledger-hw'))['ledger-hw-b'] === 'warm', 5_000, 'ledger-hw-b warm')
+    await waitForRole(c.gateway.url, 'ledger-hw-b', 'warm')
     const load2 = pump(c.gateway.url)
     await sleep(300)
     await load2.stop()
@@ -108,16 +109,16 @@ describe('redundant pairs under failure', () => {
   it('a well-behaved hot frozen past its lease stops by its own clock and comes back warm', async () => {
     // make ledger-hw-b (no fault injection) the hot: kill the current hot, restart it without the fault flag
     ledger('ledger-hw-a').signal('SIGKILL')
-    await waitFor(async () => (await roles(c.gateway.url, 'ledger-hw'))['ledger-hw-b'] === 'hot', 5_000, 'ledger-hw-b hot')
+    await waitForRole(c.gateway.url, 'ledger-hw-b', 'hot')
     await c.startLedger('ledger-hw-a', { LEDGER_FAULT_SKIP_LEASE_CHECK: 'false' })
-    await waitFor(async () => (await roles(c.gateway.url, 'ledger-hw'))['ledger-hw-a'] === 'warm', 10_000, 'ledger-hw-a warm')
+    await waitForRole(c.gateway.url, 'ledger-hw-a', 'warm', 10_000)
     const load = pump(c.gateway.url)
     await sleep(300)
     ledger('ledger-hw-b').signal('SIGSTOP')
-    await waitFor(async () => (await roles(c.gateway.url, 'ledger-hw'))['ledger-hw-a'] === 'hot', 5_000, 'ledger-hw-a hot')
+    await waitForRole(c.gateway.url, 'ledger-hw-a', 'hot')
     await sleep(300)
     ledger('ledger-hw-b').signal('SIGCONT')
-    await waitFor(async () => (await roles(c.gateway.url, 'ledger-hw'))['ledger-hw-b'] === 'warm', 5_000, 'ledger-hw-b warm again')
+    await waitForRole(c.gateway.url, 'ledger-hw-b', 'warm', 5_000, 'ledger-hw-b warm again')
     await sleep(200)
     await load.stop()
     await expectVerified()
@@ -147,7 +148,7 @@ describe('redundant pairs under failure', () => {
     await redis.del(keys.lease, keys.epoch)
     // a fresh process: its lease state knows no epoch; only the sink's answers can tell it
     const fresh = await c.startLedger('ledger-hw-b')
-    await waitFor(async () => (await roles(c.gateway.url, 'ledger-hw'))['ledger-hw-b'] === 'hot', 10_000, 'ledger-hw-b hot')
+    await waitForRole(c.gateway.url, 'ledger-hw-b', 'hot', 10_000)
     const acquired = fresh.lines.filter((l) => l.includes('"msg":"lease acquired"')).map((l) => (JSON.parse(l) as { epoch: number }).epoch)
     expect(acquired[0]).toBeGreaterThan(seen)
     expect(fresh.lines.filter((l) => l.includes('refused our epoch'))).toEqual([])

@@ -1,6 +1,7 @@
 import { request } from 'undici'
-import { startGateway, startInstance, type RunningProcess } from '../../shared/testing/cluster.js'
+import { startGateway, startInstance, type RunningProcess } from '../../scripts/lib/cluster.js'
 import { startRedis, type TestRedis } from '../../shared/testing/redis-server.js'
+import { waitFor } from '../../shared/testing/wait.js'
 
 /**
  * Lease timings for tests: the default TTL (a shorter one saw false takeovers on the loaded
@@ -54,18 +55,15 @@ export async function postEvent (gatewayUrl: string, event: unknown): Promise<{ 
   return { status: res.statusCode, body: await res.body.json() }
 }
 
-export async function waitFor (check: () => Promise<boolean> | boolean, timeoutMs = 10_000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!(await Promise.resolve().then(check).catch(() => false))) {
-    if (Date.now() > deadline) throw new Error(`${what}: not met within ${timeoutMs} ms`)
-    await new Promise((resolve) => setTimeout(resolve, 25))
-  }
-}
-
 /** The registry roles of a service through the gateway: `{ id: role }`. */
 export async function roles (gatewayUrl: string, service: string): Promise<Record<string, string>> {
   const registry = await getJson(`${gatewayUrl}/registry`)
   return Object.fromEntries((registry.services[service] ?? []).map((i: { id: string, role: string }) => [i.id, i.role]))
+}
+
+/** Waits until the gateway's registry shows hot-warm member `id` in `role` ('hot' or 'warm'). */
+export async function waitForRole (gatewayUrl: string, id: string, role: 'hot' | 'warm', timeoutMs = 5_000, what = `${id} ${role}`): Promise<void> {
+  await waitFor(async () => (await roles(gatewayUrl, 'ledger-hw'))[id] === role, timeoutMs, what)
 }
 
 /**

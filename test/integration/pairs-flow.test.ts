@@ -5,11 +5,12 @@ import { join, resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { request } from 'undici'
 import { Redis } from 'ioredis'
-import { projectRoot } from '../../shared/testing/cluster.js'
+import { projectRoot } from '../../scripts/lib/cluster.js'
 import { killAll } from '../../shared/testing/processes.js'
 import { pipelineKeys } from '../../shared/src/pipeline/keys.js'
 import { verifyPairsEventually } from '../../shared/src/pipeline/verify.js'
-import { getJson, postEvent, roles, startPairsCluster, waitFor, type PairsCluster } from './pairs-cluster.js'
+import { getJson, postEvent, roles, startPairsCluster, waitForRole, type PairsCluster } from './pairs-cluster.js'
+import { waitFor } from '../../shared/testing/wait.js'
 
 const prefix = 'pairs-flow'
 let c: PairsCluster
@@ -170,7 +171,7 @@ describe('feed → ledger pairs → sink', () => {
     const hot = Object.keys(before).find((id) => before[id] === 'hot') as string
     const warm = Object.keys(before).find((id) => before[id] === 'warm') as string
     await (c.ledgers.get(hot) as { stop: () => Promise<void> }).stop()
-    await waitFor(async () => (await roles(c.gateway.url, 'ledger-hw'))[warm] === 'hot', 5_000, `${warm} hot`)
+    await waitForRole(c.gateway.url, warm, 'hot')
     const r = await postEvent(c.gateway.url, { account: 'g1', amount: 2 })
     await waitFor(async () => (await getJson(`${c.gateway.url}/api/sink/outputs?pair=hot-warm&account=g1`)).outputs[0]?.inputId === r.body.id, 5_000, 'output from the new hot')
     expect((await verifyPairsEventually(redis, prefix, 3_000)).ok).toBe(true)

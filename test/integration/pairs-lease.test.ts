@@ -5,7 +5,7 @@ import { leaseKeys, RedisLease } from '../../shared/src/lease/redis-lease.js'
 import { createRedis, waitReady } from '../../shared/src/redis.js'
 import { startRedis, type TestRedis } from '../../shared/testing/redis-server.js'
 import { killAll } from '../../shared/testing/processes.js'
-import { waitFor } from './pairs-cluster.js'
+import { waitFor } from '../../shared/testing/wait.js'
 
 const timings = { ttlMs: 300, renewMs: 60, retryMs: 30, marginMs: 30 }
 let server: TestRedis

@@ -4,10 +4,11 @@ import { pipelineKeys } from '../../shared/src/pipeline/keys.js'
 import { compareInputIds } from '../../shared/src/pipeline/types.js'
 import { verifyPairsEventually } from '../../shared/src/pipeline/verify.js'
 import { createRedis, waitReady, type Redis } from '../../shared/src/redis.js'
-import { startInstance, type RunningProcess } from '../../shared/testing/cluster.js'
+import { startInstance, type RunningProcess } from '../../scripts/lib/cluster.js'
 import { killAll } from '../../shared/testing/processes.js'
-import { startSentinelTopology, type TestSentinelRedis } from '../../shared/testing/redis-sentinel.js'
-import { testLease, waitFor } from './pairs-cluster.js'
+import { startSentinelTopology, type TestSentinelRedis } from '../../scripts/lib/redis-sentinel.js'
+import { testLease } from './pairs-cluster.js'
+import { waitFor } from '../../shared/testing/wait.js'
 
 /**
  * Issue 13 on a real primary + replica + 3 Sentinels: nothing is acknowledged that a failover

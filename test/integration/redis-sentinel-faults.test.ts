@@ -3,8 +3,8 @@ import { Redis as PlainRedis } from 'ioredis'
 import { createRedis, waitReady, type Redis } from '../../shared/src/redis.js'
 import { execReplicated } from '../../shared/src/redis-replication.js'
 import { killAll } from '../../shared/testing/processes.js'
-import { startSentinelTopology, type TestSentinelRedis } from '../../shared/testing/redis-sentinel.js'
-import { waitFor } from './pairs-cluster.js'
+import { startSentinelTopology, type TestSentinelRedis } from '../../scripts/lib/redis-sentinel.js'
+import { waitFor } from '../../shared/testing/wait.js'
 
 /**
  * The chaos run's Redis faults on the Sentinel topology itself (scripts/launcher/redis-sentinel.ts):

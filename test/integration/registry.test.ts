@@ -4,7 +4,7 @@ import { createRedis } from '../../shared/src/redis.js'
 import { Registrar } from '../../shared/src/registry/registrar.js'
 import { registryKeys, type InstanceRecord, type RegistryEvent } from '../../shared/src/registry/types.js'
 import { RegistryWatcher } from '../../shared/src/registry/watcher.js'
-import { waitFor } from '../../shared/testing/load.js'
+import { waitFor } from '../../shared/testing/wait.js'
 import { startRedis, type TestRedis } from '../../shared/testing/redis-server.js'
 
 /** The registry's heartbeat and refresh against a real Redis, as cheap as an idle cluster needs them. */

@@ -7,7 +7,7 @@ import { RandomStrategy } from './random.js'
 import { RoundRobinStrategy } from './round-robin.js'
 import type { Random, Strategy } from './strategy.js'
 
-export type { Candidate, Strategy } from './strategy.js'
+export type { Strategy } from './strategy.js'
 
 // the names are declared once, with the routing policy a service publishes; each has its strategy here
 const strategies: Readonly<Record<BalancerName, (random?: Random) => Strategy>> = {

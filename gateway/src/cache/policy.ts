@@ -43,14 +43,14 @@ export interface ResponsePolicy {
  * The directives this cache obeys: a valid `CDN-Cache-Control` replaces `Cache-Control` and
  * `Expires` entirely (RFC 9213 §2.1); otherwise `Cache-Control`.
  */
-export function governingDirectives (headers: HeaderMap): { directives: Directives, targeted: boolean } {
+function governingDirectives (headers: HeaderMap): { directives: Directives, targeted: boolean } {
   const targeted = parseCdnCacheControl(headers['cdn-cache-control'])
   if (targeted !== undefined) return { directives: targeted, targeted: true }
   return { directives: parseCacheControl(headers['cache-control']), targeted: false }
 }
 
 /** Status codes defined as heuristically cacheable (RFC 9110 §15.1). */
-export const heuristicallyCacheable: ReadonlySet<number> = new Set([200, 203, 204, 206, 300, 301, 308, 404, 405, 410, 414, 501])
+const heuristicallyCacheable: ReadonlySet<number> = new Set([200, 203, 204, 206, 300, 301, 308, 404, 405, 410, 414, 501])
 
 /** Status codes this cache understands, for `must-understand` (RFC 9111 §5.2.2.3). */
 const understood: ReadonlySet<number> = new Set([
@@ -178,7 +178,7 @@ export function storedFields (headers: HeaderMap): Record<string, string | strin
 }
 
 /** `Vary: *` on any field line (RFC 9111 §4.1): the response never matches a later request. */
-export function varyIsStar (vary: string | string[] | number | undefined): boolean {
+function varyIsStar (vary: string | string[] | number | undefined): boolean {
   if (vary === undefined) return false
   const text = Array.isArray(vary) ? vary.join(',') : String(vary)
   return text.split(',').some((name) => name.trim() === '*')

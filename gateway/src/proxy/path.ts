@@ -4,7 +4,7 @@ export type ProxyTarget =
 
 const servicePattern = /^[a-z0-9][a-z0-9-]{0,62}$/
 /** Internal routes (replication, hints, sink ingest) live under this prefix and are never proxied. */
-export const internalPrefix = 'internal'
+const internalPrefix = 'internal'
 
 /**
  * Splits `/api/<service>/<rest>?<query>` into the service and the path to forward, keeping the

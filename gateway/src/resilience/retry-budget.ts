@@ -7,7 +7,7 @@ export interface RetryBudgetPolicy {
   windowMs: number
 }
 
-export const defaultRetryBudget: RetryBudgetPolicy = { ratio: 0.2, minPerSecond: 10, windowMs: 10_000 }
+const defaultRetryBudget: RetryBudgetPolicy = { ratio: 0.2, minPerSecond: 10, windowMs: 10_000 }
 
 const slots = 10
 

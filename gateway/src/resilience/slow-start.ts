@@ -13,8 +13,6 @@ export interface SlowStartPolicy {
   minWeight: number
 }
 
-export const defaultSlowStart: SlowStartPolicy = { windowMs: 5_000, aggression: 1, minWeight: 0.1 }
-
 /**
  * The share (0..1] of a full weight an instance admitted `sinceMs` ago gets:
  * max(minWeight, (t / window)^(1 / aggression)), as Envoy computes it; 1 once the window is over.

@@ -23,7 +23,7 @@ export interface InstanceView {
   policy?: RoutingPolicy
 }
 
-export function registryView (router: Router, now: number): { services: Record<string, InstanceView[]> } {
+function registryView (router: Router, now: number): { services: Record<string, InstanceView[]> } {
   const services: Record<string, InstanceView[]> = {}
   for (const [name, pool] of router.pools) {
     services[name] = pool.upstreams.map((u) => ({
@@ -44,7 +44,7 @@ export function registryView (router: Router, now: number): { services: Record<s
 }
 
 /** The routing policy the gateway applies to each service (its instances' declarations, defaults filled in). */
-export function policiesView (router: Router): { services: Record<string, CompiledRoutingPolicy> } {
+function policiesView (router: Router): { services: Record<string, CompiledRoutingPolicy> } {
   return { services: Object.fromEntries([...router.pools].map(([name, pool]) => [name, pool.policy])) }
 }
 

@@ -8,7 +8,7 @@ import type { Router } from '../upstreams/router.js'
 import { statsView } from './admin.js'
 
 /** How often the dashboard stream sends a fresh picture of the cluster. */
-export const dashboardIntervalMs = 1_000
+const dashboardIntervalMs = 1_000
 
 /**
  * The live dashboard: `GET /` serves one small page; `GET /dashboard/stream` is a server-sent

@@ -1,3 +1,5 @@
+import { nearestRank } from '../../../shared/src/percentile.js'
+
 /** Sub-buckets per power of two: quarter-octave resolution (±9 % error on a percentile). */
 const perOctave = 4
 const bucketCount = 26 * perOctave // 1 µs … ~67 s
@@ -84,7 +86,7 @@ export class RollingLatency {
 /** The upper edge of the bucket holding the q-th sample, in ms. */
 function percentile (counts: Uint32Array, total: number, q: number): number {
   if (total === 0) return 0
-  const rank = Math.ceil(q * total)
+  const rank = nearestRank(total, q)
   let seen = 0
   for (let i = 0; i < counts.length; i++) {
     seen += counts[i]!

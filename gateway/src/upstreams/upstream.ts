@@ -16,7 +16,7 @@ export interface UpstreamDispatcher {
 /** Makes the connection pool of one instance (as undici's BalancedPool takes a `factory`). */
 export type PoolFactory = (origin: string, options: Pool.Options) => UpstreamDispatcher
 
-export const defaultPoolFactory: PoolFactory = (origin, options) => new Pool(origin, options)
+const defaultPoolFactory: PoolFactory = (origin, options) => new Pool(origin, options)
 
 export interface UpstreamOptions {
   health: HealthPolicy

@@ -36,13 +36,6 @@ export function failuresByCause (records: readonly OpRecord[]): Array<{ cause: s
   return [...counts].map(([cause, count]) => ({ cause, count })).sort((a, b) => b.count - a.count || a.cause.localeCompare(b.cause))
 }
 
-/** Nearest-rank percentile of a small sample (failover times): p in (0, 100]. */
-export function percentile (samples: readonly number[], p: number): number | undefined {
-  if (samples.length === 0) return undefined
-  const sorted = [...samples].sort((a, b) => a - b)
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]
-}
-
 export interface FaultEvent {
   kind: FaultKind
   service?: string

@@ -1,4 +1,5 @@
 import type { OpRecord } from './history.js'
+import { namedNumbers } from '../../cli.js'
 
 /**
  * Availability bounds: the least share of requests each workload must serve during a chaos run,
@@ -11,7 +12,7 @@ import type { OpRecord } from './history.js'
 /** What a bound is about: a workload, optionally only some kinds of its requests. */
 export interface BoundTarget { workload: string, kinds?: ReadonlyArray<OpRecord['kind']>, what: string }
 
-export const boundTargets: Readonly<Record<string, BoundTarget>> = {
+const boundTargets: Readonly<Record<string, BoundTarget>> = {
   echo: { workload: 'echo', what: 'echo requests (idempotent)' },
   compute: { workload: 'compute', what: 'compute requests (idempotent)' },
   feed: { workload: 'feed', what: 'feed events posted' },
@@ -56,13 +57,10 @@ export interface BoundReport {
 /** `echo=99.99,kv-leader-writes=99.9` → bounds by name; unknown names and values outside 0–100 are refused. */
 export function parseBounds (spec: string | undefined): Record<string, number> {
   const bounds: Record<string, number> = {}
-  if (spec === undefined || spec.trim() === '') return bounds
-  for (const part of spec.split(',')) {
-    const [name, value] = part.split('=').map((s) => s.trim())
-    const percent = Number(value)
-    if (name === undefined || !(name in boundTargets)) throw new Error(`bad bound "${part}": the names are ${Object.keys(boundTargets).join(', ')}`)
-    if (value === undefined || value === '' || !(percent >= 0 && percent <= 100)) throw new Error(`bad bound "${part}": expected <name>=<percent 0–100>`)
-    bounds[name] = percent
+  for (const { name, value, part } of namedNumbers(spec)) {
+    if (!(name in boundTargets)) throw new Error(`bad bound "${part}": the names are ${Object.keys(boundTargets).join(', ')}`)
+    if (!(value >= 0 && value <= 100)) throw new Error(`bad bound "${part}": expected <name>=<percent 0–100>`)
+    bounds[name] = value
   }
   return bounds
 }
@@ -97,7 +95,7 @@ export function evaluateBounds (records: readonly OpRecord[], bounds: Readonly<R
 const decimalsOf = (x: number): number => Math.max(1, (String(x).split('.')[1] ?? '').length)
 
 /** The rate, truncated (never rounded up) to `decimals` places, so it compares honestly with the bound. */
-export function percentTo (ok: number, total: number, decimals: number): string {
+function percentTo (ok: number, total: number, decimals: number): string {
   if (total <= 0) return 'n/a'
   if (ok >= total) return '100%'
   const scaled = (BigInt(ok) * 100n * 10n ** BigInt(decimals)) / BigInt(total)

@@ -3,7 +3,7 @@ import { describeOp, type RegisterOp, type RegisterState } from './register.js'
 import { ABSENT, TokenClasses, UNNAMED } from './token-classes.js'
 import { prepareKey } from './unknown-outcomes.js'
 
-export type { Precondition, RegisterOp, RegisterState } from './register.js'
+export type { RegisterOp, RegisterState } from './register.js'
 
 /**
  * Linearizability of a key-value history, checked per key over a compare-and-set register

@@ -44,33 +44,6 @@ export type RegisterOp =
   /** `output`: the value read, or null for "not found". */
   | OpBase & { kind: 'read', output: RegisterState }
 
-export function holds (pre: Precondition | undefined, state: RegisterState): boolean {
-  if (pre === undefined) return true
-  if (pre === 'any') return state !== null
-  return state === pre.value
-}
-
-/**
- * Can `op` take effect in `state`, and what state follows. For an operation of unknown outcome
- * only its precondition counts (nothing was observed); taking effect where the precondition does
- * not hold is the same as never taking effect, which the search covers by leaving it out.
- */
-export function step (state: RegisterState, op: RegisterOp): { ok: boolean, next: RegisterState } {
-  const known = op.complete !== undefined
-  switch (op.kind) {
-    case 'read':
-      return { ok: op.output === state, next: state }
-    case 'write':
-      if (known && op.preconditionFailed === true) return { ok: op.ifMatch !== undefined && !holds(op.ifMatch, state), next: state }
-      return { ok: holds(op.ifMatch, state) && (!known || op.created === undefined || op.created === (state === null)), next: op.value }
-    case 'delete':
-      if (known && op.preconditionFailed === true) return { ok: op.ifMatch !== undefined && !holds(op.ifMatch, state), next: state }
-      // a 404 is an observation that the key was absent; nothing changes
-      if (known && op.found === false) return { ok: state === null, next: state }
-      return { ok: holds(op.ifMatch, state) && (!known || op.found === undefined || state !== null), next: null }
-  }
-}
-
 /** `write "v" If-Match "a" → 201`, for reports. */
 export function describeOp (op: RegisterOp): string {
   const pre = op.ifMatch === undefined ? '' : op.ifMatch === 'any' ? ' If-Match *' : ` If-Match ${JSON.stringify(op.ifMatch.value)}`

@@ -3,17 +3,7 @@
  * `--seed N` replays the same faults at the same moments against the same targets.
  */
 
-/** mulberry32: a small, fast, well-mixed 32-bit PRNG; the same seed gives the same sequence. */
-export function seededRandom (seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6D2B79F5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296
-  }
-}
+import { seededRandom } from '../../../shared/testing/random.js'
 
 export type FaultKind =
   /** kill -9 of a random instance of `service` (the launcher restarts it). */

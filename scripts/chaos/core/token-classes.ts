@@ -65,7 +65,7 @@ export class TokenClasses {
   }
 }
 
-export const usedOf = (used: Used, k: number): number => used.pairs.find(([c]) => c === k)?.[1] ?? 0
+const usedOf = (used: Used, k: number): number => used.pairs.find(([c]) => c === k)?.[1] ?? 0
 
 export function useOne (used: Used, k: number): Used {
   const pairs = used.pairs.filter(([c]) => c !== k)

@@ -1,11 +1,10 @@
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
 import { request } from 'undici'
-import { fastTimings } from '../../../shared/testing/cluster.js'
-import { spawnNode, type SpawnedNode } from '../../../shared/testing/processes.js'
-import { builtEntry, instanceSpecs, topology, type ServiceSpec } from '../../../topology.js'
-import { freePort } from '../../launcher/ports.js'
-
-const root = resolve(import.meta.dirname, '../../../..')
+import { freePort } from '../../../shared/testing/ports.js'
+import { spawnReady, type SpawnedNode } from '../../../shared/testing/processes.js'
+import { waitFor } from '../../../shared/testing/wait.js'
+import { instanceSpecs, topology, type ServiceSpec } from '../../../topology.js'
+import { fastTimings, gatewayEntry, serviceEntry } from '../../lib/cluster.js'
 
 export interface WholeCluster {
   gatewayUrl: string
@@ -21,29 +20,22 @@ export interface WholeCluster {
 export async function startWholeCluster (redisUrl: string, prefix: string, dataRoot: string, extraEnv: Record<string, string> = {}): Promise<WholeCluster> {
   const env = { ...fastTimings, REDIS_URL: redisUrl, NINES_PREFIX: prefix, ...extraEnv }
   const processes = new Map<string, SpawnedNode>()
-  const starting: Array<Promise<unknown>> = []
+  const starting: Array<Promise<[string, SpawnedNode]>> = []
   for (const [service, spec] of Object.entries(topology.services as Record<string, ServiceSpec>)) {
     for (const instance of instanceSpecs(service, spec)) {
       const own: Record<string, string> = { ...spec.env, ...instance.env, INSTANCE_ID: instance.id }
       for (const name of Object.keys(own)) if (name.endsWith('_DATA_DIR')) own[name] = join(dataRoot, instance.id)
-      const proc = spawnNode(resolve(root, builtEntry(spec)), { ...env, ...own })
-      processes.set(instance.id, proc)
-      starting.push(proc.waitForLog((e) => e.msg === 'service ready', 60_000))
+      starting.push(spawnReady(serviceEntry(service), { ...env, ...own }, { timeoutMs: 60_000 }).then((proc) => [instance.id, proc]))
     }
   }
-  await Promise.all(starting)
+  for (const [id, proc] of await Promise.all(starting)) processes.set(id, proc)
   const port = await freePort()
-  const gateway = spawnNode(resolve(root, 'dist/gateway/src/server.js'), { ...env, PORT: String(port) })
-  processes.set('gateway', gateway)
-  await gateway.waitForLog((e) => e.msg === 'gateway ready', 30_000)
+  processes.set('gateway', await spawnReady(gatewayEntry, { ...env, PORT: String(port) }, { readyMsg: 'gateway ready', timeoutMs: 30_000 }))
   const gatewayUrl = `http://127.0.0.1:${port}`
-  const deadline = Date.now() + 60_000
-  for (;;) {
+  await waitFor(async () => {
     const res = await request(`${gatewayUrl}/readyz`)
     await res.body.dump()
-    if (res.statusCode === 200) break
-    if (Date.now() > deadline) throw new Error('the cluster did not get ready within 60 s')
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
+    return res.statusCode === 200
+  }, 60_000, 'the cluster ready', 100)
   return { gatewayUrl, processes }
 }

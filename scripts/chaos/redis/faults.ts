@@ -1,4 +1,4 @@
-import { seededRandom } from '../core/schedule.js'
+import { seededRandom } from '../../../shared/testing/random.js'
 import type { SentinelRedis } from '../../launcher/redis-sentinel.js'
 
 /**

@@ -1,4 +1,5 @@
-import { longestFailureWindow, percentile } from '../core/analysis.js'
+import { percentile } from '../../../shared/src/percentile.js'
+import { longestFailureWindow } from '../core/analysis.js'
 import type { OpRecord } from '../core/history.js'
 
 /** What the Redis failover run derives from its history and samples. Pure. */
@@ -78,6 +79,5 @@ export interface Spread { samples: number, p50Ms?: number, p99Ms?: number, maxMs
 export function spread (samples: ReadonlyArray<number | undefined>): Spread {
   const xs = samples.filter((x): x is number => x !== undefined)
   if (xs.length === 0) return { samples: 0 }
-  const round = (x: number | undefined): number | undefined => x === undefined ? undefined : Math.round(x)
-  return { samples: xs.length, p50Ms: round(percentile(xs, 50)), p99Ms: round(percentile(xs, 99)), maxMs: Math.round(Math.max(...xs)) }
+  return { samples: xs.length, p50Ms: Math.round(percentile(xs, 0.5)), p99Ms: Math.round(percentile(xs, 0.99)), maxMs: Math.round(Math.max(...xs)) }
 }

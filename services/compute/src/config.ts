@@ -1,4 +1,4 @@
-import { boolean, integer, number, type ConfigOf, type ConfigSpec } from '../../../shared/src/config.js'
+import { boolean, integer, number, type ConfigSpec } from '../../../shared/src/config.js'
 import { coresAvailable } from './adapters/cores.js'
 
 /**
@@ -30,5 +30,3 @@ export const computeSpec = {
   jobsMaxAttempts: integer('COMPUTE_JOBS_MAX_ATTEMPTS', 3, { min: 1, max: 100 }),
   jobTimeoutMs: integer('COMPUTE_JOB_TIMEOUT_MS', 300_000, { min: 10, max: 3_600_000 })
 } satisfies ConfigSpec
-
-export type ComputeConfig = ConfigOf<typeof computeSpec>

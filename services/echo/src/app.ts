@@ -2,10 +2,10 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import type { FastifyInstance } from 'fastify'
 import { Counter, Gauge } from 'prom-client'
 import { createApp, type CommonAppOptions } from '../../../shared/src/service/create-app.js'
-import { clusterError } from '../../../shared/src/errors.js'
+import { echoError } from './errors.js'
 
 /** Largest `?delay=` accepted, so a request can never hold a connection for long. */
-export const maxDelayMs = 30_000
+const maxDelayMs = 30_000
 
 export interface EchoParams { delayMs: number, status: number }
 
@@ -19,7 +19,7 @@ export function parseEchoParams (query: Record<string, unknown>): EchoParams {
 function integerParam (raw: unknown, name: string, min: number, max: number, fallback: number): number {
   if (raw === undefined) return fallback
   const value = typeof raw === 'string' && /^\d{1,9}$/.test(raw) ? Number(raw) : NaN
-  if (!(value >= min && value <= max)) throw clusterError('ECHO_ERR_BAD_PARAM', `${name} must be an integer ${min}–${max}, got ${JSON.stringify(raw)}`)
+  if (!(value >= min && value <= max)) throw echoError('ECHO_ERR_BAD_PARAM', `${name} must be an integer ${min}–${max}, got ${JSON.stringify(raw)}`)
   return value
 }
 

@@ -1,4 +1,4 @@
-import { integer, number, type ConfigOf, type ConfigSpec } from '../../../shared/src/config.js'
+import { integer, number, type ConfigSpec } from '../../../shared/src/config.js'
 
 /**
  * Echo's own settings: an injected slowness, so tests and `bench:tail` can make one instance of
@@ -10,5 +10,3 @@ export const echoSpec = {
   /** The share of requests (drawn at random) that get `ECHO_SLOW_MS`. */
   slowShare: number('ECHO_SLOW_SHARE', 0, { min: 0, max: 1 })
 } satisfies ConfigSpec
-
-export type EchoConfig = ConfigOf<typeof echoSpec>

@@ -1,4 +1,4 @@
-import { integer, oneOf, string, type ConfigOf } from '../../../shared/src/config.js'
+import { integer, oneOf, string } from '../../../shared/src/config.js'
 
 /**
  * kv-leader settings (on top of the common service settings). Defaults aim at a leader that
@@ -48,5 +48,3 @@ export const kvLeaderSpec = {
   /** Largest snapshot a follower accepts over HTTP. @default 256 MiB */
   maxSnapshotBytes: integer('KV_MAX_SNAPSHOT_BYTES', 268_435_456, { min: 1_048_576, max: 2_147_483_647 })
 }
-
-export type KvLeaderConfig = ConfigOf<typeof kvLeaderSpec>

@@ -38,7 +38,7 @@ export function atLeastAsUpToDate (a: LogPosition, b: LogPosition): boolean {
  * is one to ignore (the holder whose connection is gone: it is dead, and an entry only it holds
  * was never acknowledged by a majority). `floor` is the newest epoch `me` has seen.
  */
-export function electionVerdict (me: { id: string, position: LogPosition, floor: number }, others: readonly Candidate[], now: number, quorum: number, exclude?: string): ElectionVerdict {
+function electionVerdict (me: { id: string, position: LogPosition, floor: number }, others: readonly Candidate[], now: number, quorum: number, exclude?: string): ElectionVerdict {
   let live = 1
   let floor = me.floor
   for (const c of others) {
@@ -51,19 +51,12 @@ export function electionVerdict (me: { id: string, position: LogPosition, floor:
   return { ok: true, floor }
 }
 
-/** A candidate entry as stored in the hash: `logEpoch,logIndex,expiresAtMs,knownEpoch`. */
-export function parseCandidate (id: string, field: string): Candidate | undefined {
-  const m = /^(\d+),(\d+),(\d+),(\d+)$/.exec(field)
-  if (m === null) return undefined
-  return { id, position: { epoch: Number(m[1]), index: Number(m[2]) }, expiresAt: Number(m[3]), knownEpoch: Number(m[4]) }
-}
-
 /**
  * The epoch a new holder gets: the one it held before, when nobody took one since (the counter
  * still says so — a holder that missed renewals while alive resumes rather than starts a new
  * term), else one past both the counter and the floor.
  */
-export function nextEpoch (counter: number | undefined, floor: number, resume: number): number {
+function nextEpoch (counter: number | undefined, floor: number, resume: number): number {
   if (resume > 0 && counter === resume && resume >= floor) return resume
   return Math.max(counter ?? 0, floor) + 1
 }

@@ -72,7 +72,7 @@ export function expectFingerprints (entries: ReadonlyArray<[string, string[]]>, 
  * output, with the balance the feed implies, and the sink must have seen no conflict. Given the
  * feed's acknowledgements, also every acknowledged id: still in the feed, one output per pair.
  */
-export async function verifyPairs (redis: Redis, prefix: string, { pairs = pairNames, chunk = 5_000, acked }: VerifyOptions = {}): Promise<VerifyReport> {
+async function verifyPairs (redis: Redis, prefix: string, { pairs = pairNames, chunk = 5_000, acked }: VerifyOptions = {}): Promise<VerifyReport> {
   const keys = pipelineKeys(prefix)
   const reports: PairReport[] = []
   const ackedIds = [...new Set(acked ?? [])]

@@ -73,12 +73,6 @@ export function checkRecord (raw: string | null): RecordCheck {
   return { ok: true, record: { id, service, url: origin, role, startedAt, ...(meta !== undefined ? { meta } : {}), ...(routing !== undefined ? { policy: routing.policy } : {}) } }
 }
 
-/** The record, or undefined when it is absent or invalid (see checkRecord). */
-export function parseRecord (raw: string | null): InstanceRecord | undefined {
-  const check = checkRecord(raw)
-  return check.ok ? check.record : undefined
-}
-
 function httpOrigin (text: string): string | undefined {
   let u: URL
   try {

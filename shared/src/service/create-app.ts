@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
-import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify'
 import type { Registry } from 'prom-client'
-import { ClusterError, toEnvelope, type ErrorEnvelope } from '../errors.js'
+import { ClusterError, clusterError, toEnvelope, type ErrorCode, type ErrorEnvelope } from '../errors.js'
 import type { Logger } from '../logger.js'
 import { clientErrorHandler, frameworkErrors } from './client-errors.js'
 import { enforceDeadlines } from './deadline.js'
@@ -75,21 +75,17 @@ export function createApp (opts: CommonAppOptions): FastifyInstance {
   if (opts.httpMetrics !== false) observeRequests(app, registry)
   enforceDeadlines(app)
 
-  app.setErrorHandler((err: FastifyError | ClusterError, request, reply) => {
-    const { status, body } = errorResponse(err)
-    if (status >= 500) request.log.error({ err }, 'request error')
-    if (err instanceof ClusterError && err.retryable && status === 503) void reply.header('retry-after', '1')
-    void reply.code(status).send(body)
-  })
+  app.setErrorHandler((err: FastifyError | ClusterError, _request, reply) => { sendError(reply, err) })
   app.setNotFoundHandler((request, reply) => {
-    void reply.code(404).send({ error: 'HTTP_ERR_NOT_FOUND', message: `no route for ${request.method} ${request.url.split('?')[0] ?? ''}` })
+    sendError(reply, clusterError('HTTP_ERR_NOT_FOUND', `no route for ${request.method} ${request.url.split('?')[0] ?? ''}`))
   })
 
   app.get('/healthz', async () => ({ status: 'ok', service: opts.service, instance: opts.instanceId, uptimeS: Math.round(process.uptime()) }))
   app.get('/readyz', async (_request, reply) => {
     const reasons = opts.readiness?.() ?? []
     if (reasons.length === 0) return { status: 'ready', instance: opts.instanceId }
-    return await reply.code(503).send({ error: 'HTTP_ERR_UNAVAILABLE', message: `not ready: ${reasons.join('; ')}`, reasons })
+    // answered, not thrown: a poll of an instance still starting is no fault to log
+    return await reply.code(503).send(toEnvelope(clusterError('HTTP_ERR_UNAVAILABLE', `not ready: ${reasons.join('; ')}`, { details: { reasons } })))
   })
   app.get('/metrics', async (_request, reply) => {
     void reply.type(registry.contentType)
@@ -109,7 +105,7 @@ function observeRequests (app: FastifyInstance, registry: Registry): void {
   })
 }
 
-const fastifyCodeNames: Record<number, string> = {
+const fastifyCodeNames: Record<number, ErrorCode> = {
   400: 'HTTP_ERR_BAD_REQUEST',
   404: 'HTTP_ERR_NOT_FOUND',
   405: 'HTTP_ERR_METHOD_NOT_ALLOWED',
@@ -120,13 +116,22 @@ const fastifyCodeNames: Record<number, string> = {
 }
 
 /** Maps any thrown error to a status and the JSON envelope; 5xx never leaks internals. */
-export function errorResponse (err: FastifyError | ClusterError | Error): { status: number, body: ErrorEnvelope } {
+function errorResponse (err: FastifyError | ClusterError | Error): { status: number, body: ErrorEnvelope } {
   if (err instanceof ClusterError) return { status: err.statusCode, body: toEnvelope(err) }
   const status = (err as FastifyError).statusCode ?? 500
-  if (status >= 400 && status < 500) {
-    const code = fastifyCodeNames[status] ?? 'HTTP_ERR_BAD_REQUEST'
-    return { status, body: { error: code, message: err.message } }
-  }
-  if (status === 503) return { status, body: { error: 'HTTP_ERR_UNAVAILABLE', message: err.message } }
-  return { status: 500, body: { error: 'HTTP_ERR_INTERNAL', message: 'internal error' } }
+  // a framework 4xx keeps its own status (406, 409…) under the nearest code of the catalogue
+  if (status >= 400 && status < 500) return { status, body: toEnvelope(clusterError(fastifyCodeNames[status] ?? 'HTTP_ERR_BAD_REQUEST', err.message)) }
+  if (status === 503) return { status, body: toEnvelope(clusterError('HTTP_ERR_UNAVAILABLE', err.message)) }
+  return { status: 500, body: toEnvelope(clusterError('HTTP_ERR_INTERNAL')) }
+}
+
+/**
+ * Answers with the JSON envelope of any error: a retryable 503 comes with `Retry-After`, and a
+ * server-side fault (5xx but 501, a refusal) is logged with the request's id.
+ */
+export function sendError (reply: FastifyReply, err: FastifyError | ClusterError | Error): void {
+  const { status, body } = errorResponse(err)
+  if (status >= 500 && status !== 501) reply.log.error({ err }, 'request error')
+  if (err instanceof ClusterError && err.retryable && status === 503) void reply.header('retry-after', '1')
+  void reply.code(status).send(body)
 }

@@ -6,7 +6,7 @@ import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client
  * single cost of an idle cluster (bench:idle). A blocked loop still shows up in full at 100 ms:
  * the sample after it is late by the whole block.
  */
-export const eventLoopSampleMs = 100
+const eventLoopSampleMs = 100
 
 /** One Prometheus registry per app (not the global one), so tests can run several apps in one process. */
 export function createMetricsRegistry (labels: Record<string, string>): Registry {

@@ -5,7 +5,7 @@ import { LeastOutstandingStrategy } from '../../../gateway/src/balancing/least-o
 import { RandomStrategy } from '../../../gateway/src/balancing/random.js'
 import { RoundRobinStrategy } from '../../../gateway/src/balancing/round-robin.js'
 import { twoDistinct } from '../../../gateway/src/balancing/strategy.js'
-import { candidates, runStrategyContract, seeded } from '../../../shared/testing/contracts/strategy.contract.js'
+import { candidates, runStrategyContract, seeded } from '../../contracts/strategy.contract.js'
 
 runStrategyContract('round-robin', () => RoundRobinStrategy())
 runStrategyContract('random', (random) => RandomStrategy({ random }))

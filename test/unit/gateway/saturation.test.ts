@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { createStrategy } from '../../../gateway/src/balancing/index.js'
 import { LeastSaturatedStrategy } from '../../../gateway/src/balancing/least-saturated.js'
 import { capacityFromMeta, saturationScore } from '../../../gateway/src/balancing/saturation.js'
-import { runStrategyContract, seeded } from '../../../shared/testing/contracts/strategy.contract.js'
+import { runStrategyContract, seeded } from '../../contracts/strategy.contract.js'
 
 runStrategyContract('least-saturated', (random) => LeastSaturatedStrategy({ random }))
 

@@ -6,7 +6,7 @@ import { Admission, slowStartWeight, type SlowStartPolicy } from '../../../gatew
 import { ServicePool } from '../../../gateway/src/upstreams/service-pool.js'
 import { Upstream } from '../../../gateway/src/upstreams/upstream.js'
 import { fakePoolFactory } from './fake-pool.js'
-import { seeded } from '../../../shared/testing/contracts/strategy.contract.js'
+import { seeded } from '../../contracts/strategy.contract.js'
 
 const linear: SlowStartPolicy = { windowMs: 10_000, aggression: 1, minWeight: 0.1 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { overlaps, QuorumTally, quorumProblems, requestQuorum, type Quorum } from '../../../services/kv-quorum/src/core/quorum.js'
+import { overlaps, quorumProblems, requestQuorum, type Quorum } from '../../../services/kv-quorum/src/core/quorum.js'
 
 const defaults: Quorum = { n: 3, w: 2, r: 2, consistency: 'quorum' }
 
@@ -42,25 +42,5 @@ describe('requestQuorum', () => {
   ])('refuses %j (%s)', (query, kind) => {
     const out = requestQuorum(query as Record<string, unknown>, defaults)
     expect('problems' in out && out.problems.map((p) => p.kind)).toContain(kind)
-  })
-})
-
-describe('QuorumTally', () => {
-  it('is reached at W acks and settled when everyone answered', () => {
-    const t = new QuorumTally(2, 3)
-    t.succeed('a')
-    expect(t.reached).toBe(false)
-    t.fail('c')
-    expect(t.lost).toBe(false)
-    t.succeed('b')
-    expect(t.reached).toBe(true)
-    expect(t.settled).toBe(true)
-  })
-
-  it('is lost when too many failed', () => {
-    const t = new QuorumTally(3, 3)
-    t.fail('c')
-    expect(t.lost).toBe(true)
-    expect(t.settled).toBe(false)
   })
 })

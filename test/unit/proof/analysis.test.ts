@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { ejectionTimes, failuresByCause, leaderElectionTimes, longestFailureWindow, percentile, type FaultEvent } from '../../../scripts/chaos/core/analysis.js'
+import { ejectionTimes, failuresByCause, leaderElectionTimes, longestFailureWindow, type FaultEvent } from '../../../scripts/chaos/core/analysis.js'
 import type { OpRecord } from '../../../scripts/chaos/core/history.js'
 
 let seq = 0
@@ -17,12 +17,6 @@ describe('history analysis', () => {
   it('counts failures by cause', () => {
     const records = [op(0, 'fail', { cause: 'http 503 GW_ERR_NO_UPSTREAM' }), op(1, 'fail', { cause: 'timeout' }), op(2, 'fail', { cause: 'timeout' }), op(3, 'ok')]
     expect(failuresByCause(records)).toEqual([{ cause: 'timeout', count: 2 }, { cause: 'http 503 GW_ERR_NO_UPSTREAM', count: 1 }])
-  })
-
-  it('takes nearest-rank percentiles', () => {
-    expect(percentile([5, 1, 3, 2, 4], 50)).toBe(3)
-    expect(percentile([5, 1, 3, 2, 4], 99)).toBe(5)
-    expect(percentile([], 50)).toBeUndefined()
   })
 
   it('measures a leader election from the kill to the first acknowledged write sent after it', () => {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { checkHistory, checkKey, describeInconclusive, describeViolation, type KeyVerdict, type RegisterOp } from '../../../scripts/chaos/core/linearizability.js'
 import type { Precondition } from '../../../scripts/chaos/core/register.js'
 import { prepareKey } from '../../../scripts/chaos/core/unknown-outcomes.js'
+import { seededRandom } from '../../../shared/testing/random.js'
 
 let nextId = 0
 interface Extra { key?: string, ifMatch?: Precondition, created?: boolean, failed?: boolean }
@@ -282,17 +283,6 @@ function stepRef (state: string | null, op: RegisterOp): { ok: boolean, next: st
   return { ok: cond && (op.found === undefined || state !== null), next: null }
 }
 
-function mulberry (seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6D2B79F5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296
-  }
-}
-
 /**
  * A small random history of one key. Half of them are produced by a real register (a random
  * linearization, answers computed from it, some outcomes then hidden), the other half get random
@@ -349,7 +339,7 @@ function randomHistory (random: () => number, realistic: boolean): RegisterOp[] 
 
 describe('linearizability: agrees with a brute-force search on small random histories', () => {
   it('on 1,500 seeded histories of up to 7 operations, with unknown outcomes and compare-and-set', () => {
-    const random = mulberry(20_261_128)
+    const random = seededRandom(20_261_128)
     const tally = { linearizable: 0, violation: 0 }
     for (let i = 0; i < 1_500; i++) {
       const h = randomHistory(random, i % 2 === 0)

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { pickInstance, planFaults, seededRandom } from '../../../scripts/chaos/core/schedule.js'
+import { seededRandom } from '../../../shared/testing/random.js'
+import { pickInstance, planFaults } from '../../../scripts/chaos/core/schedule.js'
 
 const all = ['echo', 'compute', 'feed', 'ledger-hh', 'ledger-hw', 'sink', 'kv-leader', 'kv-quorum']
 

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest'
 import { registerOps, type OpRecord } from '../../../scripts/chaos/core/history.js'
 import { checkHistory } from '../../../scripts/chaos/core/linearizability.js'
-import { seededRandom } from '../../../scripts/chaos/core/schedule.js'
+import { seededRandom } from '../../../shared/testing/random.js'
 import { VersionBook, versionFromEtag } from '../../../scripts/chaos/core/version-book.js'
 import { chaosWorkloads, errorCause, parseRates, type PlannedOp, type Workload } from '../../../scripts/chaos/workloads.js'
+import { CorrectKvLeader, kvLeaderRecord } from '../../../scripts/bench/simulated-kv-leader.js'
 
 const kvLeader = (): Workload => chaosWorkloads('t').find((w) => w.name === 'kv-leader')!
 const read: PlannedOp = { method: 'GET', path: '/api/kv-leader/keys/k', kind: 'read', key: 'k' }
@@ -98,41 +99,14 @@ describe('version book', () => {
 
 describe('the workload against a correct compare-and-set register', () => {
   it('produces a history the checker accepts, and one the checker rejects when a 412 is turned into a success', () => {
-    // a sequential register that versions every write: what a correct kv-leader answers
     const kv = kvLeader()
+    const store = new CorrectKvLeader()
     const random = seededRandom(11)
-    const state = new Map<string, { value: string, version: number }>()
-    let index = 0
     const records: OpRecord[] = []
     for (let seq = 0; seq < 2_000; seq++) {
       const op = kv.next(seq, random)
-      const key = op.key!
-      const current = state.get(key)
-      const holds = op.ifMatch === undefined || (op.ifMatch === '*' ? current !== undefined : current !== undefined && op.ifMatch === `"${current.version}"`)
-      let status: number
-      let body = ''
-      const headers: Record<string, string> = {}
-      if (op.kind === 'read') {
-        status = current === undefined ? 404 : 200
-        body = current === undefined ? env('KVL_ERR_NOT_FOUND') : current.value
-        if (current !== undefined) headers.etag = `"${current.version}"`
-      } else if (!holds) {
-        status = 412
-        body = env('KVL_ERR_VERSION_MISMATCH')
-      } else if (op.kind === 'write') {
-        status = current === undefined ? 201 : 200
-        state.set(key, { value: op.value!, version: ++index })
-        body = JSON.stringify({ key, version: index, created: status === 201 })
-      } else if (current === undefined) {
-        status = 404
-        body = env('KVL_ERR_NOT_FOUND')
-      } else {
-        status = 200
-        state.delete(key)
-        body = JSON.stringify({ key, deleted: true, version: ++index })
-      }
-      const result = kv.interpret(op, status, body, headers)
-      records.push({ seq, workload: 'kv-leader', kind: op.kind, key, idempotent: op.method === 'GET', intended: seq * 10, invoke: seq * 10, complete: seq * 10 + 5, outcome: result.outcome, status, phase: 'load', ...(op.value !== undefined ? { value: op.value } : {}), ...(op.ifMatch !== undefined ? { ifMatch: op.ifMatch } : {}), ...(op.ifValue !== undefined ? { ifValue: op.ifValue } : {}), ...(result.code !== undefined ? { code: result.code } : {}), ...(result.output !== undefined ? { output: result.output } : {}) })
+      const { status, body, headers } = store.apply(op)
+      records.push(kvLeaderRecord(op, { seq, intended: seq * 10, invoke: seq * 10, complete: seq * 10 + 5 }, status, kv.interpret(op, status, body, headers)))
     }
     expect(records.filter((r) => r.status === 412).length).toBeGreaterThan(20)
     expect(checkHistory(registerOps(records)).ok).toBe(true)

@@ -18,7 +18,7 @@ export interface TaskPoolOptions {
  * The worker file beside this one. Resolved from `import.meta.url`, so it works from dist/
  * (`.js`) and, should the source ever be run directly, from `.ts` with a loader.
  */
-export function defaultWorkerFile (): string {
+function defaultWorkerFile (): string {
   const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js'
   return new URL(`../worker/task-worker${ext}`, import.meta.url).href
 }
@@ -98,7 +98,7 @@ export class TaskPool {
         throw err
       }
       this.#runs?.inc({ task: req.task, result: 'error' })
-      throw computeError('COMPUTE_ERR_TASK_FAILED', `${req.task} failed: ${message}`, err)
+      throw computeError('COMPUTE_ERR_TASK_FAILED', `${req.task} failed: ${message}`, { cause: err })
     } finally {
       this.#pending -= 1
     }

@@ -5,9 +5,9 @@ import { countPrimes } from './primes.js'
 /** Largest `limit` of `primes`: the sieve needs limit/2 bytes, so 25 MB per thread at most. */
 export const maxPrimesLimit = 50_000_000
 /** Largest `rounds` of `hash` (about 10 s of one core). */
-export const maxHashRounds = 10_000_000
+const maxHashRounds = 10_000_000
 /** Longest `input` of `hash`, in characters. */
-export const maxHashInput = 256
+const maxHashInput = 256
 /** Largest job `params`, serialized as JSON. */
 export const maxParamsBytes = 4_096
 
@@ -16,7 +16,7 @@ export type TaskRequest =
   | { task: 'hash', params: { rounds: number, input: string } }
 
 export type TaskName = TaskRequest['task']
-export const taskNames: readonly TaskName[] = ['primes', 'hash']
+const taskNames: readonly TaskName[] = ['primes', 'hash']
 
 export type TaskResult = { count: number } | { digest: string }
 

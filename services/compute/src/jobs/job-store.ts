@@ -112,8 +112,8 @@ export class JobStore {
       return await fn()
     } catch (err) {
       if ((err as { code?: string }).code?.startsWith('COMPUTE_ERR_') === true) throw err
-      if (write && mayHaveWritten(err)) throw computeError('COMPUTE_ERR_OUTCOME_UNKNOWN', `the job may or may not have been accepted (${(err as Error).message}); retry with the same Idempotency-Key to submit it at most once`, err)
-      throw computeError('COMPUTE_ERR_JOBS_UNAVAILABLE', `the job queue (Redis) failed: ${(err as Error).message}`, err)
+      if (write && mayHaveWritten(err)) throw computeError('COMPUTE_ERR_OUTCOME_UNKNOWN', `the job may or may not have been accepted (${(err as Error).message}); retry with the same Idempotency-Key to submit it at most once`, { cause: err })
+      throw computeError('COMPUTE_ERR_JOBS_UNAVAILABLE', `the job queue (Redis) failed: ${(err as Error).message}`, { cause: err })
     }
   }
 }

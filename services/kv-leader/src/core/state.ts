@@ -339,13 +339,23 @@ function applyUpTo (s: ReplicaState, upTo: number): void {
   }
 }
 
-function onAppend (s: ReplicaState, req: AppendRequest, effects: Effect[]): AppendReply {
+/**
+ * A message from a leader (entries or a snapshot): refused if its epoch is stale; otherwise its
+ * sender is this replica's leader from now on, and a leader of an older epoch steps down.
+ */
+function followLeader (s: ReplicaState, req: { epoch: number, leaderId: string }, effects: Effect[]): AppendReply | undefined {
   if (req.epoch < s.epoch) return { ok: false, epoch: s.epoch, lastIndex: s.log.lastIndex }
   if (req.epoch > s.epoch || s.role === 'leader') {
     s.epoch = req.epoch
     if (s.role === 'leader') stepDown(s, effects, `replica ${req.leaderId} leads epoch ${req.epoch}`)
   }
   s.leaderId = req.leaderId
+  return undefined
+}
+
+function onAppend (s: ReplicaState, req: AppendRequest, effects: Effect[]): AppendReply {
+  const refused = followLeader(s, req, effects)
+  if (refused !== undefined) return refused
   if (req.prevIndex > s.log.lastIndex) return { ok: false, epoch: s.epoch, lastIndex: s.log.lastIndex }
   // Entries up to the base are in this replica's snapshot: committed, so the leader's match them.
   const covered = Math.max(0, Math.min(req.entries.length, s.log.base - req.prevIndex))
@@ -374,12 +384,8 @@ function onAppend (s: ReplicaState, req: AppendRequest, effects: Effect[]): Appe
 }
 
 function onSnapshot (s: ReplicaState, req: SnapshotRequest, effects: Effect[]): AppendReply {
-  if (req.epoch < s.epoch) return { ok: false, epoch: s.epoch, lastIndex: s.log.lastIndex }
-  if (req.epoch > s.epoch || s.role === 'leader') {
-    s.epoch = req.epoch
-    if (s.role === 'leader') stepDown(s, effects, `replica ${req.leaderId} leads epoch ${req.epoch}`)
-  }
-  s.leaderId = req.leaderId
+  const refused = followLeader(s, req, effects)
+  if (refused !== undefined) return refused
   s.leaderCommitSeen = req.leaderCommit
   const snap = req.snapshot
   // Already applied that far: everything up to it is committed here and matches the leader.

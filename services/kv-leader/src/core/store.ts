@@ -13,7 +13,7 @@ export interface StoredValue {
  * replicas and not on others. 50,000 entries outlast the gateway's 10 s deadline at any write
  * rate this store reaches with fsync (a few thousand per second).
  */
-export const retryKeyWindowEntries = 50_000
+const retryKeyWindowEntries = 50_000
 
 /** The key-value state machine: committed entries applied in log order. */
 export class KeyValueStore {

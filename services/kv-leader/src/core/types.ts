@@ -82,7 +82,3 @@ export interface LogPosition {
   epoch: number
   index: number
 }
-
-export function atLeastAsUpToDate (a: LogPosition, b: LogPosition): boolean {
-  return a.epoch > b.epoch || (a.epoch === b.epoch && a.index >= b.index)
-}

@@ -11,7 +11,7 @@ export interface HlcTimestamp {
   readonly c: number
 }
 
-export const zeroTimestamp: HlcTimestamp = { t: 0, c: 0 }
+const zeroTimestamp: HlcTimestamp = { t: 0, c: 0 }
 
 /** The timestamp for a new local event at physical time `nowMs`. */
 export function tick (last: HlcTimestamp, nowMs: number): HlcTimestamp {

@@ -69,27 +69,3 @@ export function describeProblem (p: QuorumProblem, n: number): string {
     case 'overlap': return `w + r must exceed n for reads to see the latest write (w=${p.w}, r=${p.r}, n=${p.n}); add consistency=eventual to accept stale reads`
   }
 }
-
-/**
- * Tracks one request's replies until its quorum is met or can no longer be met.
- * `settled` is true once every replica has answered or failed.
- */
-export class QuorumTally {
-  readonly needed: number
-  readonly total: number
-  readonly ok: string[] = []
-  readonly failed: string[] = []
-
-  constructor (needed: number, total: number) {
-    this.needed = needed
-    this.total = total
-  }
-
-  succeed (id: string): void { this.ok.push(id) }
-  fail (id: string): void { this.failed.push(id) }
-
-  get reached (): boolean { return this.ok.length >= this.needed }
-  /** No longer reachable: too many failed. */
-  get lost (): boolean { return this.total - this.failed.length < this.needed }
-  get settled (): boolean { return this.ok.length + this.failed.length >= this.total }
-}

@@ -27,7 +27,7 @@ export function fromWire (w: unknown): KvRecord | undefined {
 }
 
 /** Keys are path segments: 1–256 characters from a URL-safe set (but not `.` or `..`, which paths resolve away). */
-export const keyPattern = /^[A-Za-z0-9._~:@!$'()*+,;=-]{1,256}$/
+const keyPattern = /^[A-Za-z0-9._~:@!$'()*+,;=-]{1,256}$/
 
 export function isKey (key: string): boolean {
   return keyPattern.test(key) && key !== '.' && key !== '..'

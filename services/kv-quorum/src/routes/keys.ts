@@ -1,11 +1,12 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { errorResponse } from '../../../../shared/src/service/create-app.js'
+import { sendError } from '../../../../shared/src/service/create-app.js'
 import type { Coordinator, QuorumOutcome } from '../coordinator.js'
 import { unsupportedPrecondition } from '../core/preconditions.js'
 import { describeProblem, requestQuorum, type Quorum } from '../core/quorum.js'
 import { isKey } from '../core/record.js'
 import { formatVersion } from '../core/version.js'
 import { kvqError } from '../errors.js'
+import type { ClusterError } from '../../../../shared/src/errors.js'
 import type { KvQuorumMetrics } from '../metrics.js'
 import { deadlineFrom, deadlineHeader } from '../../../../shared/src/service/deadline.js'
 
@@ -25,13 +26,8 @@ export async function keysRoutes (app: FastifyInstance, opts: KeysRouteOptions):
   // values are opaque bytes whatever their content type (JSON included)
   app.removeAllContentTypeParsers()
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: maxValueBytes }, (_req, body, done) => { done(null, body) })
-  app.setErrorHandler((err, _request, reply) => {
-    if ((err as { code?: string }).code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-      return reply.code(413).send({ error: 'KVQ_ERR_VALUE_TOO_LARGE', message: `value exceeds ${maxValueBytes} bytes (KVQ_MAX_VALUE_BYTES)` })
-    }
-    const { status, body } = errorResponse(err as Error)
-    if (status >= 500 && status !== 501) reply.log.error({ err }, 'request error')
-    return reply.code(status).send(body)
+  app.setErrorHandler((err: Error & { code?: string }, _request, reply) => {
+    sendError(reply, err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? kvqError('KVQ_ERR_VALUE_TOO_LARGE', `value exceeds ${maxValueBytes} bytes (KVQ_MAX_VALUE_BYTES)`) : err)
   })
 
   // a condition that cannot be honoured is refused, never ignored (the gateway counts no 501 against an instance)
@@ -58,16 +54,10 @@ export async function keysRoutes (app: FastifyInstance, opts: KeysRouteOptions):
     })
   }
 
-  const noQuorum = (reply: FastifyReply, op: string, kind: 'w' | 'r', o: QuorumOutcome, note: string): FastifyReply => {
+  const noQuorum = (op: string, kind: 'w' | 'r', o: QuorumOutcome, note: string): ClusterError => {
     metrics.operations.inc({ op, outcome: 'no_quorum' })
-    return reply.code(503).header('retry-after', '1').send({
-      error: 'KVQ_ERR_NO_QUORUM',
-      message: `${kind}=${o.asked} asked, ${o.replicas.length} ${kind === 'w' ? 'acknowledged' : 'answered'}${o.replicas.length > 0 ? ` (${o.replicas.join(', ')})` : ''}; ${note}`,
-      retryable: true,
-      asked: o.asked,
-      reached: o.replicas.length,
-      replicas: o.replicas
-    })
+    const message = `${kind}=${o.asked} asked, ${o.replicas.length} ${kind === 'w' ? 'acknowledged' : 'answered'}${o.replicas.length > 0 ? ` (${o.replicas.join(', ')})` : ''}; ${note}`
+    return kvqError('KVQ_ERR_NO_QUORUM', message, { details: { asked: o.asked, reached: o.replicas.length, replicas: o.replicas } })
   }
 
   const write = async (request: FastifyRequest, reply: FastifyReply, value: Buffer | null): Promise<FastifyReply> => {
@@ -76,7 +66,7 @@ export async function keysRoutes (app: FastifyInstance, opts: KeysRouteOptions):
     const outcome = await coordinator.write(key, value, quorum, deadlineFrom(request.headers[deadlineHeader]))
     quorumHeaders(reply, quorum, 'w', outcome)
     void reply.header('x-kvq-version', formatVersion(outcome.record.version))
-    if (!outcome.reached) return noQuorum(reply, op, 'w', outcome, 'the write may still be applied on the replicas that acknowledged it and will spread from there')
+    if (!outcome.reached) throw noQuorum(op, 'w', outcome, 'the write may still be applied on the replicas that acknowledged it and will spread from there')
     metrics.operations.inc({ op, outcome: 'ok' })
     return reply.send({ key, version: formatVersion(outcome.record.version), ...(value === null ? { deleted: true } : { bytes: value.length }), acks: outcome.replicas.length, replicas: outcome.replicas })
   }
@@ -92,13 +82,13 @@ export async function keysRoutes (app: FastifyInstance, opts: KeysRouteOptions):
     const { key, quorum } = parse(request)
     const outcome = await coordinator.read(key, quorum, deadlineFrom(request.headers[deadlineHeader]))
     quorumHeaders(reply, quorum, 'r', outcome)
-    if (!outcome.reached) return noQuorum(reply, 'get', 'r', outcome, 'nothing was read')
+    if (!outcome.reached) throw noQuorum('get', 'r', outcome, 'nothing was read')
     if (outcome.stale.length > 0) void reply.header('x-kvq-repaired', outcome.stale.join(','))
     const record = outcome.record
     if (record !== undefined) void reply.header('x-kvq-version', formatVersion(record.version))
     if (record?.value === null || record === undefined) {
       metrics.operations.inc({ op: 'get', outcome: 'not_found' })
-      return reply.code(404).send({ error: 'KVQ_ERR_NOT_FOUND', message: `no key ${JSON.stringify(key)}${record === undefined ? '' : ' (deleted)'}` })
+      throw kvqError('KVQ_ERR_NOT_FOUND', `no key ${JSON.stringify(key)}${record === undefined ? '' : ' (deleted)'}`)
     }
     metrics.operations.inc({ op: 'get', outcome: 'ok' })
     return reply.type('application/octet-stream').send(record.value)

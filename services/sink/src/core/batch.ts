@@ -12,7 +12,7 @@ export interface OutputBatch {
 }
 
 /** @default 5000 */
-export const maxBatchOutputs = 5_000
+const maxBatchOutputs = 5_000
 const instancePattern = /^[A-Za-z0-9_.:-]{1,128}$/
 /** A lease owner token: the instance id and a nonce. */
 const holderPattern = /^[A-Za-z0-9_.:#-]{1,160}$/
@@ -53,8 +53,8 @@ function bad (message: string): Error {
 export interface OutputsQuery { pair: PairName, account: string, offset: number, limit: number }
 
 /** @default 1000 */
-export const defaultOutputsLimit = 1_000
-export const maxOutputsLimit = 10_000
+const defaultOutputsLimit = 1_000
+const maxOutputsLimit = 10_000
 
 /** Validates `GET /outputs?pair=&account=&offset=&limit=`. */
 export function parseOutputsQuery (query: Record<string, unknown>): OutputsQuery {

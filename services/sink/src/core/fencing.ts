@@ -33,7 +33,7 @@ export function fenceVerdict (fence: PairFence, epoch: number, holder: string): 
   return 'current'
 }
 
-export function isRefused (v: FenceVerdict): v is 'older' | 'taken' {
+function isRefused (v: FenceVerdict): v is 'older' | 'taken' {
   return v === 'older' || v === 'taken'
 }
 

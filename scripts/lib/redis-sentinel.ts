@@ -1,8 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { startSentinelRedis, type SentinelRedis, type SentinelRedisOptions } from '../../scripts/launcher/redis-sentinel.js'
-import { track } from './processes.js'
+import { startSentinelRedis, type SentinelRedis, type SentinelRedisOptions } from '../launcher/redis-sentinel.js'
+import { track } from '../../shared/testing/processes.js'
 
 export interface TestSentinelRedis extends SentinelRedis {
   /** Stops every Redis process and removes the temporary directory. */

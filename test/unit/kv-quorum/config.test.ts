@@ -1,20 +1,6 @@
-import { readFileSync } from 'node:fs'
-import { resolve } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { loadConfig } from '../../../shared/src/config.js'
 import { kvQuorumSpec, validateReplicaSet } from '../../../services/kv-quorum/src/config.js'
-import { kvqError, kvQuorumErrors } from '../../../services/kv-quorum/src/errors.js'
-
-describe('kv-quorum errors', () => {
-  const doc = readFileSync(resolve(import.meta.dirname, '../../../docs/kv-quorum.md'), 'utf8')
-
-  it.each(Object.entries(kvQuorumErrors))('%s (%i) is documented and builds with its status', (code, status) => {
-    expect(doc).toContain(`| \`${code}\` | ${status}`)
-    const err = kvqError(code as keyof typeof kvQuorumErrors, 'x')
-    expect(err.code).toBe(code)
-    expect(err.statusCode).toBe(status)
-  })
-})
 
 describe('kv-quorum config', () => {
   const load = (env: Record<string, string>) => loadConfig(kvQuorumSpec, env)

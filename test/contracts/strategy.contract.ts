@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import type { Candidate, Strategy } from '../../../gateway/src/balancing/strategy.js'
-import { seededRandom } from '../../../scripts/chaos/core/schedule.js'
+import type { Candidate, Strategy } from '../../gateway/src/balancing/strategy.js'
+import { seededRandom } from '../../shared/testing/random.js'
 
 /** A seeded generator (the chaos schedule's mulberry32) so fairness checks are reproducible. */
 export const seeded = seededRandom

@@ -1,10 +1,11 @@
 import { existsSync } from 'node:fs'
-import { localRedisPid } from '../../scripts/launcher/redis.js'
+import { localRedisPid } from '../launcher/redis.js'
 import { dirname, resolve } from 'node:path'
 import { builtEntry, topology } from '../../topology.js'
-import { freePort } from '../../scripts/launcher/ports.js'
-import { controlAuthHeaders, readControlToken } from '../../scripts/launcher/control-auth.js'
-import { spawnNode, type SpawnedNode } from './processes.js'
+import { freePort } from '../../shared/testing/ports.js'
+import { controlAuthHeaders, readControlToken } from '../launcher/control-auth.js'
+import { spawnNode, spawnReady, type RunningProcess, type SpawnedNode } from '../../shared/testing/processes.js'
+import { waitFor } from '../../shared/testing/wait.js'
 
 /** The project root, whether this file runs from source or compiled into dist/. */
 export const projectRoot = findRoot(import.meta.dirname)
@@ -15,9 +16,7 @@ function findRoot (from: string): string {
   return dir
 }
 
-export interface RunningProcess extends SpawnedNode {
-  url: string
-}
+export type { RunningProcess }
 
 /** Fast registry and health timings so tests see changes within a second. */
 export const fastTimings: Record<string, string> = {
@@ -30,20 +29,24 @@ export const fastTimings: Record<string, string> = {
   DRAIN_DELAY_MS: '300'
 }
 
-/** Starts one instance of a topology service from the built output and waits until it is registered. */
-export async function startInstance (service: keyof typeof topology.services | string, env: Record<string, string>): Promise<RunningProcess> {
+/** The built entry point of a topology service. */
+export function serviceEntry (service: string): string {
   const spec = (topology.services as Record<string, Parameters<typeof builtEntry>[0]>)[service]
   if (spec === undefined) throw new Error(`no service ${service} in the topology`)
-  const proc = spawnNode(resolve(projectRoot, builtEntry(spec)), { ...fastTimings, ...env })
-  const ready = await proc.waitForLog((e) => e.msg === 'service ready')
-  return { ...proc, url: String(ready.url) }
+  return resolve(projectRoot, builtEntry(spec))
+}
+
+export const gatewayEntry = resolve(projectRoot, 'dist/gateway/src/server.js')
+
+/** Starts one instance of a topology service from the built output and waits until it is registered. */
+export async function startInstance (service: keyof typeof topology.services | string, env: Record<string, string>): Promise<RunningProcess> {
+  return await spawnReady(serviceEntry(service), { ...fastTimings, ...env }, { timeoutMs: 15_000 })
 }
 
 /** Starts a gateway on a free port. */
 export async function startGateway (env: Record<string, string>): Promise<RunningProcess> {
   const port = await freePort()
-  const proc = spawnNode(resolve(projectRoot, 'dist/gateway/src/server.js'), { ...fastTimings, PORT: String(port), ...env })
-  await proc.waitForLog((e) => e.msg === 'gateway ready')
+  const proc = await spawnReady(gatewayEntry, { ...fastTimings, PORT: String(port), ...env }, { readyMsg: 'gateway ready', timeoutMs: 15_000 })
   return { ...proc, url: `http://127.0.0.1:${port}` }
 }
 
@@ -85,11 +88,10 @@ export async function startLauncher (args: string[], env: Record<string, string>
   const [port, cport] = await Promise.all([freePort(), freePort()])
   const proc = spawnNode(resolve(projectRoot, 'dist/scripts/launcher/main.js'), { REGISTRY_TTL_MS: '1500', REGISTRY_HEARTBEAT_MS: '250', ...env },
     [...args, '--port', String(port), '--control-port', String(cport), '--state-dir', stateDir])
-  const deadline = Date.now() + 30_000
-  while (!proc.lines.some((l) => l.includes('cluster ready'))) {
-    if (Date.now() > deadline || proc.child.exitCode !== null) throw new Error(`the launcher did not get ready:\n${proc.lines.slice(-20).join('\n')}`)
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
+  const ready = (): boolean => proc.lines.some((l) => l.includes('cluster ready'))
+  const failed = (why: string): Error => new Error(`the launcher ${why}:\n${proc.lines.slice(-20).join('\n')}`)
+  await waitFor(() => ready() || proc.child.exitCode !== null, 30_000).catch(() => { throw failed('did not get ready') })
+  if (!ready()) throw failed('exited before it was ready')
   const shutdown = async (): Promise<void> => {
     await proc.stop(10_000)
     const redisPid = localRedisPid(stateDir) // the current one, even after a Redis restart
