@@ -18,7 +18,14 @@ const shutdown = (reason: string): void => {
   if (stopping) return
   stopping = true
   log.info({ reason }, 'gateway shutting down')
-  void gateway.stop().finally(() => process.exit(0))
+  // an open connection that never closes (a dashboard stream, a stuck client) must not keep an
+  // orphaned gateway alive: past the timeout it exits anyway
+  const force = setTimeout(() => { log.error('shutdown timed out; exiting'); process.exit(1) }, config.shutdownTimeoutMs)
+  force.unref()
+  gateway.stop().then(() => process.exit(0), (err: unknown) => {
+    log.error({ err }, 'shutdown failed; exiting')
+    process.exit(1)
+  })
 }
 for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => shutdown(signal))
 exitWithParent(config.parentPid || undefined, () => shutdown('launcher gone'))

@@ -167,5 +167,7 @@ export const commonSpec = {
   keyPrefix: string('NINES_PREFIX', 'nines', { pattern: /^[A-Za-z0-9_.:-]{1,64}$/ }),
   /** Set by the launcher: the process exits when its launcher is gone. */
   parentPid: integer('NINES_PARENT_PID', 0, { min: 0 }),
+  /** A graceful stop that takes longer ends the process anyway (exit 1). @default 10000 */
+  shutdownTimeoutMs: integer('SHUTDOWN_TIMEOUT_MS', 10_000, { min: 100, max: 120_000 }),
   logLevel: oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info')
 } satisfies ConfigSpec

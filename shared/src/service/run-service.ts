@@ -15,8 +15,7 @@ export const serviceSpec = {
   instanceId: string('INSTANCE_ID', ''),
   registryTtlMs: integer('REGISTRY_TTL_MS', 2_000, { min: 200, max: 60_000 }),
   heartbeatMs: integer('REGISTRY_HEARTBEAT_MS', 500, { min: 50, max: 20_000 }),
-  drainDelayMs: integer('DRAIN_DELAY_MS', 300, { min: 0, max: 30_000 }),
-  shutdownTimeoutMs: integer('SHUTDOWN_TIMEOUT_MS', 10_000, { min: 100, max: 120_000 })
+  drainDelayMs: integer('DRAIN_DELAY_MS', 300, { min: 0, max: 30_000 })
 } satisfies ConfigSpec
 
 export type ServiceConfig = ConfigOf<typeof serviceSpec>
@@ -115,11 +114,16 @@ export async function runService<S extends ConfigSpec> (def: ServiceDefinition<S
     })()
     return await stopping
   }
-  exitWithParent(config.parentPid || undefined, () => { void stop('launcher gone').then(() => process.exit(0)) })
+  // a stop that fails still ends the process, with the reason in the log rather than an unhandled rejection
+  const stopAndExit = (reason: string): void => {
+    stop(reason).then(() => process.exit(0), (err: unknown) => {
+      log.error({ err }, 'shutdown failed; exiting')
+      process.exit(1)
+    })
+  }
+  exitWithParent(config.parentPid || undefined, () => { stopAndExit('launcher gone') })
   if (handleSignals) {
-    for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-      process.once(signal, () => { void stop(signal).then(() => process.exit(0)) })
-    }
+    for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => { stopAndExit(signal) })
   }
   return { url, instanceId, stop }
 }
