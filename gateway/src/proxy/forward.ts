@@ -11,7 +11,7 @@ import { may503BeRetried, shouldRetry } from '../resilience/retry-policy.js'
 import type { Router } from '../upstreams/router.js'
 import type { ServicePool } from '../upstreams/service-pool.js'
 import type { Upstream } from '../upstreams/upstream.js'
-import { drainUnreadBody } from '../../../shared/src/service/linger.js'
+import { drainUnreadBody, guardClose } from '../../../shared/src/service/linger.js'
 import { clientGone, isClientGone, prepareBody, tooLarge } from './body.js'
 import { classifyFailure, countsAgainstInstance, isFailureStatus, type TryFailure } from './failure.js'
 import { upstreamHeaders } from './headers.js'
@@ -47,6 +47,8 @@ export interface ProxyDeps {
  */
 export async function proxy (req: IncomingMessage, res: ServerResponse, deps: ProxyDeps): Promise<void> {
   const requestId = requestIdFrom(req.headers['x-request-id'])
+  // a body may still be arriving when the answer goes out: never cut the connection under it
+  if (req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined) guardClose(req)
   try {
     await forward(req, res, requestId, deps)
   } catch (err) {
