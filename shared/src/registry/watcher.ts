@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events'
-import { createRedis, type Redis } from '../redis.js'
+import { createRedis, waitReady, type Redis } from '../redis.js'
 import type { Logger } from '../logger.js'
 import { checkRecord, registryKeys, type InstanceRecord, type RegistryEvent, type RegistryKeys } from './types.js'
 
@@ -63,6 +63,9 @@ export class RegistryWatcher extends EventEmitter<{ change: [Snapshot] }> {
 
   async start (): Promise<void> {
     await this.#sub.subscribe(this.#keys.channel).catch(() => {})
+    // the first read is what the caller starts from: give a connection still being opened a
+    // moment (its commands fail fast while it is not ready), then start anyway
+    await waitReady(this.#redis, 2_000)
     await this.refresh()
     this.#loop()
   }
