@@ -148,6 +148,8 @@ describe('redundant pairs under failure', () => {
     await redis.del(keys.lease, keys.epoch)
     // a fresh process: its lease state knows no epoch; only the sink's answers can tell it
     const fresh = await c.startLedger('ledger-hw-b')
+    // the killed processes' records stay in the registry until their TTL: the fresh process's own log says when it holds the lease
+    await waitFor(() => fresh.lines.some((l) => l.includes('"msg":"lease acquired"')), 10_000, 'the fresh ledger-hw-b acquires the lease')
     await waitForRole(c.gateway.url, 'ledger-hw-b', 'hot', 10_000)
     const acquired = fresh.lines.filter((l) => l.includes('"msg":"lease acquired"')).map((l) => (JSON.parse(l) as { epoch: number }).epoch)
     expect(acquired[0]).toBeGreaterThan(seen)

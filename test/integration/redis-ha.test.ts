@@ -121,6 +121,8 @@ describe('a Redis failover loses nothing that was acknowledged', () => {
     const again = await post(`${proc('feed-1').url}/events`, { account: 'frozen', amount: 1 }, { 'idempotency-key': 'frozen-1' })
     expect(again).toMatchObject({ status: 200, body: { id: settled?.body.id } })
 
+    // this client follows the Sentinels on its own schedule: the feed may be back before it is
+    expect(await waitReady(redis, 15_000), 'the test client reconnected to the new primary').toBe(true)
     const stream = new Set((await redis.xrange(pipelineKeys(prefix).feed, '-', '+')).map(([id]) => id))
     expect(acknowledged.events.filter((id) => !stream.has(id))).toEqual([])
     expect(stream.has(ghost)).toBe(false) // it was never replicated: gone with the old primary
