@@ -1,14 +1,11 @@
-import type { AddressInfo } from 'node:net'
-import Fastify, { type FastifyInstance } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createRedis, type Redis } from '../../shared/src/redis.js'
-import type { Registrar } from '../../shared/src/registry/registrar.js'
 import { startGateway, type RunningProcess } from '../../scripts/lib/cluster.js'
 import { killAll } from '../../shared/testing/processes.js'
 import { startRedis, type TestRedis } from '../../shared/testing/redis-server.js'
 import { get } from './compute-helpers.js'
 import { waitFor } from '../../shared/testing/wait.js'
-import { registerFake } from '../support/fake-instance.js'
+import { startFakeInstance, type FakeInstance } from '../support/fake-instance.js'
 
 /**
  * What the response cache may put in Redis (issue 14, item 9): one client with unique 15 KB query
@@ -20,34 +17,30 @@ const maxKeyBytes = 512
 const redisBytes = 32 * 1_024
 let redis: TestRedis
 let gateway: RunningProcess
-let upstream: FastifyInstance
+let upstream: FakeInstance
 let client: Redis
-let registrar: Registrar
 let upstreamHits = 0
 
 beforeAll(async () => {
   redis = await startRedis()
-  upstream = Fastify({ maxParamLength: 100_000 })
-  upstream.get('/healthz', async () => ({ status: 'ok' }))
-  upstream.get('/page', async (request, reply) => {
-    upstreamHits += 1
-    return await reply.header('cache-control', 'max-age=60').send({ url: request.url.slice(0, 64), pad: 'p'.repeat(1_024) })
-  })
-  upstream.get('/tagged', async (request, reply) => {
-    upstreamHits += 1
-    return await reply.header('cache-control', 'max-age=60').header('surrogate-key', 'pages').send({ url: request.url.slice(0, 64) })
-  })
-  await upstream.listen({ host: '127.0.0.1', port: 0 })
   client = createRedis(redis.url)
-  registrar = await registerFake(client, prefix, { id: 'compute-fake', service: 'compute', url: `http://127.0.0.1:${(upstream.server.address() as AddressInfo).port}`, policy: { cacheable: true, staleIfErrorS: 300 } })
+  upstream = await startFakeInstance(client, prefix, { id: 'compute-fake', service: 'compute', policy: { cacheable: true, staleIfErrorS: 300 } }, (app) => {
+    app.get('/page', async (request, reply) => {
+      upstreamHits += 1
+      return await reply.header('cache-control', 'max-age=60').send({ url: request.url.slice(0, 64), pad: 'p'.repeat(1_024) })
+    })
+    app.get('/tagged', async (request, reply) => {
+      upstreamHits += 1
+      return await reply.header('cache-control', 'max-age=60').header('surrogate-key', 'pages').send({ url: request.url.slice(0, 64) })
+    })
+  }, { maxParamLength: 100_000 })
   gateway = await startGateway({ REDIS_URL: redis.url, NINES_PREFIX: prefix, GW_CACHE_MAX_KEY_BYTES: String(maxKeyBytes), GW_CACHE_REDIS_BYTES: String(redisBytes) })
   await waitFor(async () => (await get(`${gateway.url}/api/compute/page?probe=1`)).status === 200, 10_000, 'the gateway to route to the fake upstream')
 })
 
 afterAll(async () => {
-  await registrar?.stop().catch(() => {})
+  await upstream?.stop()
   client?.disconnect()
-  await upstream?.close()
   killAll()
   await redis?.stop()
 })

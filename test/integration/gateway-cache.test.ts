@@ -1,14 +1,11 @@
-import type { AddressInfo } from 'node:net'
-import Fastify, { type FastifyInstance } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createRedis, type Redis } from '../../shared/src/redis.js'
-import type { Registrar } from '../../shared/src/registry/registrar.js'
 import { startGateway, type RunningProcess } from '../../scripts/lib/cluster.js'
 import { killAll } from '../../shared/testing/processes.js'
 import { startRedis, type TestRedis } from '../../shared/testing/redis-server.js'
 import { get } from './compute-helpers.js'
 import { waitFor } from '../../shared/testing/wait.js'
-import { registerFake } from '../support/fake-instance.js'
+import { startFakeInstance, type FakeInstance } from '../support/fake-instance.js'
 
 /**
  * The gateway's response cache against a scripted upstream: an in-process server registered
@@ -17,36 +14,31 @@ import { registerFake } from '../support/fake-instance.js'
  */
 let redis: TestRedis
 let gateway: RunningProcess
-let upstream: FastifyInstance
+let upstream: FakeInstance
 let client: Redis
-let registrar: Registrar
 const hits = new Map<string, number>()
 
 beforeAll(async () => {
   redis = await startRedis()
-  upstream = Fastify()
-  upstream.get('/healthz', async () => ({ status: 'ok' }))
-  upstream.get('/script', async (request, reply) => {
-    const q = request.query as { cc?: string, vary?: string, delay?: string }
-    const n = (hits.get(request.url) ?? 0) + 1
-    hits.set(request.url, n)
-    if (q.delay !== undefined) await new Promise((resolve) => setTimeout(resolve, Number(q.delay)))
-    if (q.cc !== undefined) void reply.header('cache-control', q.cc)
-    if (q.vary !== undefined) void reply.header('vary', q.vary)
-    return { n, url: request.url, lang: request.headers['accept-language'] ?? null }
-  })
-  await upstream.listen({ host: '127.0.0.1', port: 0 })
-  const url = `http://127.0.0.1:${(upstream.server.address() as AddressInfo).port}`
   client = createRedis(redis.url)
-  registrar = await registerFake(client, 'gw-cache', { id: 'compute-fake', service: 'compute', url, policy: { cacheable: true, staleIfErrorS: 300 } })
+  upstream = await startFakeInstance(client, 'gw-cache', { id: 'compute-fake', service: 'compute', policy: { cacheable: true, staleIfErrorS: 300 } }, (app) => {
+    app.get('/script', async (request, reply) => {
+      const q = request.query as { cc?: string, vary?: string, delay?: string }
+      const n = (hits.get(request.url) ?? 0) + 1
+      hits.set(request.url, n)
+      if (q.delay !== undefined) await new Promise((resolve) => setTimeout(resolve, Number(q.delay)))
+      if (q.cc !== undefined) void reply.header('cache-control', q.cc)
+      if (q.vary !== undefined) void reply.header('vary', q.vary)
+      return { n, url: request.url, lang: request.headers['accept-language'] ?? null }
+    })
+  })
   gateway = await startGateway({ REDIS_URL: redis.url, NINES_PREFIX: 'gw-cache' })
   await waitFor(async () => (await get(`${gateway.url}/api/compute/script?probe=1`)).status === 200, 10_000, 'the gateway to route to the fake upstream')
 })
 
 afterAll(async () => {
-  await registrar?.stop().catch(() => {})
+  await upstream?.stop()
   client?.disconnect()
-  await upstream?.close()
   killAll()
   await redis?.stop()
 })

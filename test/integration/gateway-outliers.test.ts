@@ -1,14 +1,11 @@
-import type { AddressInfo } from 'node:net'
-import Fastify, { type FastifyInstance } from 'fastify'
 import { request } from 'undici'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createRedis, type Redis } from '../../shared/src/redis.js'
-import type { Registrar } from '../../shared/src/registry/registrar.js'
 import { startGateway, startInstance, type RunningProcess } from '../../scripts/lib/cluster.js'
 import { waitFor } from '../../shared/testing/wait.js'
 import { killAll } from '../../shared/testing/processes.js'
 import { startRedis, type TestRedis } from '../../shared/testing/redis-server.js'
-import { registerFake } from '../support/fake-instance.js'
+import { startFakeInstance, type FakeInstance } from '../support/fake-instance.js'
 
 /**
  * An instance that answers 503 to everything while passing its health checks (it lost its Redis,
@@ -20,22 +17,19 @@ const prefix = 'gw-outliers'
 let redis: TestRedis
 let echo: RunningProcess
 let gateway: RunningProcess
-let sick: FastifyInstance
+let sick: FakeInstance
 let client: Redis
-let registrar: Registrar
 let sickHits = 0
 
 beforeAll(async () => {
   redis = await startRedis()
-  sick = Fastify()
-  sick.get('/healthz', async () => ({ status: 'ok' }))
-  sick.all('/*', async (_request, reply) => {
-    sickHits += 1
-    return await reply.code(503).header('retry-after', '7').header('x-instance-id', 'echo-sick').send({ error: 'SICK_ERR_NO_REDIS', message: 'lost my Redis' })
-  })
-  await sick.listen({ host: '127.0.0.1', port: 0 })
   client = createRedis(redis.url)
-  registrar = await registerFake(client, prefix, { id: 'echo-sick', service: 'echo', url: `http://127.0.0.1:${(sick.server.address() as AddressInfo).port}` })
+  sick = await startFakeInstance(client, prefix, { id: 'echo-sick', service: 'echo' }, (app) => {
+    app.all('/*', async (_request, reply) => {
+      sickHits += 1
+      return await reply.code(503).header('retry-after', '7').header('x-instance-id', 'echo-sick').send({ error: 'SICK_ERR_NO_REDIS', message: 'lost my Redis' })
+    })
+  })
   echo = await startInstance('echo', { REDIS_URL: redis.url, NINES_PREFIX: prefix, INSTANCE_ID: 'echo-1' })
   // a long ejection, so the test sees it whatever the machine's speed
   gateway = await startGateway({ REDIS_URL: redis.url, NINES_PREFIX: prefix, NINES_SERVICES: 'echo', GW_EJECT_BASE_MS: '20000' })
@@ -43,9 +37,8 @@ beforeAll(async () => {
 })
 
 afterAll(async () => {
-  await registrar?.stop().catch(() => {})
+  await sick?.stop()
   client?.disconnect()
-  await sick?.close()
   killAll()
   await redis?.stop()
 })
@@ -103,8 +96,8 @@ describe('503 from an instance', () => {
   it('never ejects the last instance: with the peer gone, the 503 is passed on', async () => {
     await echo.stop()
     await waitFor(async () => (await registry()).length === 1, 5_000, 'echo-1 deregistered')
-    await registrar.stop()
-    await registrar.start() // re-registered: a fresh upstream, not ejected
+    await sick.registrar.stop()
+    await sick.registrar.start() // re-registered: a fresh upstream, not ejected
     await waitFor(async () => (await registry()).some((v) => v.id === 'echo-sick' && !v.ejected), 5_000, 'echo-sick back')
     for (let i = 0; i < 8; i++) {
       const res = await send('GET', `/alone-${i}`)
