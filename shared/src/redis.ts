@@ -87,9 +87,18 @@ export function connectionGeneration (redis: Redis): number {
   return clients.get(redis)?.readyCount ?? 0
 }
 
-/** Resolves once the client is ready, or after `timeoutMs` (false): callers decide whether to wait longer. */
+/**
+ * Ready and able to take a command. Between the server's FIN and the socket's `close` event a
+ * client is still `ready` while its stream no longer takes writes: a caller that retried on
+ * `status` alone would spin on microtasks and starve the very event that ends that state.
+ */
+function isWritable (redis: Redis): boolean {
+  return redis.status === 'ready' && redis.stream?.writable === true
+}
+
+/** Resolves once the client can take a command, or after `timeoutMs` (false): callers decide whether to wait longer. */
 export async function waitReady (redis: Redis, timeoutMs: number): Promise<boolean> {
-  if (redis.status === 'ready') return true
+  if (isWritable(redis)) return true
   return await new Promise((resolve) => {
     const timer = setTimeout(() => { redis.off('ready', onReady); resolve(false) }, timeoutMs)
     const onReady = (): void => { clearTimeout(timer); resolve(true) }

@@ -246,7 +246,6 @@ describe('feed → ledger pairs → sink', () => {
     await new Promise((resolve) => setTimeout(resolve, 500))
     await c.redis.restart()
     const answer = await posted
-    expect(answer.status).toBe(202)
-    expect(answer.body.id).toMatch(/^\d+-\d+$/)
+    expect(answer).toMatchObject({ status: 202, body: { id: expect.stringMatching(/^\d+-\d+$/) } })
   })
 })
