@@ -77,8 +77,8 @@ async function main (): Promise<void> {
   try {
     console.log(`starting the cluster (load average before: ${loadavg().map((x) => x.toFixed(2)).join(' ')})`)
     launcher = await startLauncher([], { NINES_PREFIX: 'bench-leadership' }, stateDir)
-    const { gatewayUrl, controlUrl } = launcher
-    const control = new ControlClient(controlUrl)
+    const { gatewayUrl, controlUrl, controlToken } = launcher
+    const control = new ControlClient(controlUrl, controlToken)
     for (let i = 0; i < hogs; i++) hogProcs.push(spawn('yes', { stdio: 'ignore' }))
     console.log(`${hogs} CPU hogs running; watching leadership for ${watchS} s under a light load`)
     const stopLoad = steadyLoad(gatewayUrl, 100)
