@@ -8,7 +8,7 @@ export function formatRedisReport (r: RedisChaosReport): string {
   const lines: string[] = []
   const lost = r.acknowledgedThenLost
   const reg = r.epochRegressions
-  lines.push(`# Redis failover chaos: ${r.ok ? 'nothing acknowledged was lost' : 'VIOLATED'}`, '')
+  lines.push(`# Redis failover chaos: ${r.ok ? 'nothing acknowledged was lost, every availability bound met' : 'FAILED'}`, '')
   lines.push(`\`${r.command}\` — ${r.startedAt}, Node ${r.node}, ${r.faults.length} faults`, '')
   lines.push('## Failover', '')
   lines.push('| faults | fault → new primary (Sentinels) | fault → first acknowledged write |', '|---|---|---|')
@@ -21,6 +21,7 @@ export function formatRedisReport (r: RedisChaosReport): string {
     const causes = Object.entries(w.failuresByCause).sort((a, b) => b[1] - a[1]).map(([c, n]) => `${c} ×${n}`).join(', ')
     lines.push(`| ${w.name}${w.idempotent ? ' (idempotent)' : ''} | ${w.requests} | ${w.failed} | ${w.longestErrorWindowMs} ms | ${w.withinBound ? 'yes' : 'NO'} | ${causes || '—'} |`)
   }
+  if (r.availabilityMisses.length > 0) lines.push('', 'Availability bounds not met:', ...r.availabilityMisses.map((m) => `- ${m}`))
   lines.push('')
   lines.push('## Acknowledged, then lost', '')
   lines.push('| what | acknowledged | lost |', '|---|---|---|')

@@ -76,6 +76,18 @@ export function workloadFigures (name: string, idempotent: boolean, records: rea
 
 export interface Spread { samples: number, p50Ms?: number, p99Ms?: number, maxMs?: number }
 
+/**
+ * What issue 13 asks of availability through a Redis failover, per workload: the longest error
+ * window at most `boundMs` (the slowest failover + 1 s), and no failed request at all for an
+ * idempotent workload. Returns why each workload that misses it does.
+ */
+export function availabilityMisses (workloads: readonly WorkloadFigures[], boundMs: number): string[] {
+  return workloads.flatMap((w) => [
+    ...(w.longestErrorWindowMs > boundMs ? [`${w.name}: longest error window ${w.longestErrorWindowMs} ms > ${boundMs} ms`] : []),
+    ...(w.idempotent && w.failed > 0 ? [`${w.name}: ${w.failed} failed requests (an idempotent workload must see none)`] : [])
+  ])
+}
+
 export function spread (samples: ReadonlyArray<number | undefined>): Spread {
   const xs = samples.filter((x): x is number => x !== undefined)
   if (xs.length === 0) return { samples: 0 }

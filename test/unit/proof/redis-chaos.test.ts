@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { OpRecord } from '../../../scripts/chaos/core/history.js'
 import { planRedisFaults, redisFaultKinds } from '../../../scripts/chaos/redis/faults.js'
-import { duplicateAppends, firstAcknowledgedAfter, missingAcknowledged, regressions, spread, workloadFigures } from '../../../scripts/chaos/redis/measures.js'
+import { availabilityMisses, duplicateAppends, firstAcknowledgedAfter, missingAcknowledged, regressions, spread, workloadFigures, type WorkloadFigures } from '../../../scripts/chaos/redis/measures.js'
 import { sentinelRequested } from '../../../scripts/chaos/redis/main.js'
 
 const rec = (seq: number, invoke: number, complete: number, outcome: 'ok' | 'fail', cause?: string): OpRecord =>
@@ -51,5 +51,15 @@ describe('Redis failover run: measures', () => {
     const f = workloadFigures('feed', false, [rec(1, 0, 10, 'ok'), rec(2, 100, 150, 'fail', 'http 503 FEED_ERR_OUTCOME_UNKNOWN'), rec(3, 200, 700, 'fail', 'http 503 FEED_ERR_UNAVAILABLE'), rec(4, 800, 810, 'ok')])
     expect(f).toEqual({ name: 'feed', idempotent: false, requests: 4, failed: 2, failuresByCause: { 'http 503 FEED_ERR_OUTCOME_UNKNOWN': 1, 'http 503 FEED_ERR_UNAVAILABLE': 1 }, longestErrorWindowMs: 600 })
     expect(spread([undefined, 300, 100, 200])).toEqual({ samples: 3, p50Ms: 200, p99Ms: 300, maxMs: 300 })
+  })
+
+  it('availability: an error window past the bound, or any failure of an idempotent workload, is a miss', () => {
+    const w = (name: string, idempotent: boolean, failed: number, longestErrorWindowMs: number): WorkloadFigures =>
+      ({ name, idempotent, requests: 100, failed, failuresByCause: {}, longestErrorWindowMs })
+    expect(availabilityMisses([w('feed', false, 30, 3_000), w('echo', true, 0, 0)], 3_000)).toEqual([])
+    expect(availabilityMisses([w('feed', false, 30, 3_001), w('echo', true, 1, 10)], 3_000)).toEqual([
+      'feed: longest error window 3001 ms > 3000 ms',
+      'echo: 1 failed requests (an idempotent workload must see none)'
+    ])
   })
 })
