@@ -173,7 +173,7 @@ async function forwardTo (req: IncomingMessage, res: ServerResponse, requestId: 
         noteFailure(pool, upstream, 'status5xx', deps, now())
         if (outcome.held === undefined) return
         heldAnswer = outcome.held
-        if (retriable503 && retryAfter503({ gone, deadline, pool, tried, role, deps, now })) continue
+        if (retriable503 && retryAfter503({ gone, deadline, pool, tried, role, answered: upstream, deps, now })) continue
         if (gone) status = 499
         else if (unknownOutcome !== undefined) status = writeError(res, tryError(unknownOutcome, target.service, now() >= deadline), requestId, deps.instanceId)
         else ProxyTry.writeHeld(res, outcome.held, requestId)
@@ -220,10 +220,12 @@ async function forwardTo (req: IncomingMessage, res: ServerResponse, requestId: 
  * instance if there is one, within the deadline and the retry budget (Envoy's `retry_on: 503`).
  * Otherwise the instance's own answer is passed on (it says why, and when to come back).
  */
-function retryAfter503 (o: { gone: boolean, deadline: number, pool: ServicePool, tried: ReadonlySet<Upstream>, role: string | undefined, deps: ProxyDeps, now: () => number }): boolean {
+function retryAfter503 (o: { gone: boolean, deadline: number, pool: ServicePool, tried: ReadonlySet<Upstream>, role: string | undefined, answered: Upstream, deps: ProxyDeps, now: () => number }): boolean {
   if (o.gone || o.now() >= o.deadline) return false
-  // no waiting for a new leader here: the leader itself said "not now"
-  if (o.pool.pick(o.now(), { exclude: o.tried, role: o.role }) === undefined) return false
+  // no waiting for a new leader when the leader itself said "not now"; an instance that is no
+  // longer the leader (a frozen one woke up deposed and refuses what it held) spoke for nobody:
+  // the next try waits for the next leader, as a first try would
+  if (o.pool.pick(o.now(), { exclude: o.tried, role: o.role }) === undefined && (o.role === undefined || stillHolds(o.pool, o.answered, o.role))) return false
   if (!o.deps.budget.tryAcquireRetry(o.now())) return false
   o.deps.metrics.retry(o.pool.name)
   return true
@@ -278,6 +280,11 @@ function noteFailure (pool: ServicePool, upstream: Upstream, failure: FailureKin
  * During an election there is briefly no leader (or only the dead one, still registered): wait
  * for a new one rather than fail at once.
  */
+/** Whether the gateway's registry still shows `upstream`'s instance in `role`. */
+function stillHolds (pool: ServicePool, upstream: Upstream, role: string): boolean {
+  return pool.upstreams.some((u) => u.id === upstream.id && u.role === role)
+}
+
 async function waitForLeader (pool: ServicePool, tried: ReadonlySet<Upstream>, waitMs: number, now: () => number): Promise<Upstream | undefined> {
   const giveUp = now() + waitMs
   while (now() < giveUp) {
