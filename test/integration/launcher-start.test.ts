@@ -45,6 +45,7 @@ describe('starting the cluster', () => {
     const launcher = spawnNode(resolve(projectRoot, 'dist/scripts/launcher/main.js'), { PORT: String(port), NINES_PREFIX: 'start-port', REGISTRY_TTL_MS: '1500', REGISTRY_HEARTBEAT_MS: '250' },
       ['--only', 'echo', '--control-port', String(cport), '--state-dir', dir])
     await waitFor(() => launcher.lines.some((l) => l.includes('cluster ready')), 30_000, 'cluster ready')
+      .catch((err: Error) => { throw new Error(`${err.message}; the launcher said:\n${launcher.lines.slice(-30).join('\n')}`) })
     for (const p of await controlList(dir)) if (p.pid !== undefined) pids.add(p.pid)
     const ready = await request(`http://127.0.0.1:${port}/readyz`)
     await ready.body.dump()
