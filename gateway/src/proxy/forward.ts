@@ -276,15 +276,15 @@ function noteFailure (pool: ServicePool, upstream: Upstream, failure: FailureKin
   deps.events.emit({ type: 'ejected', service: pool.name, instance: upstream.id, message: `${upstream.id} ejected for ${ms} ms (${failure})` })
 }
 
-/**
- * During an election there is briefly no leader (or only the dead one, still registered): wait
- * for a new one rather than fail at once.
- */
 /** Whether the gateway's registry still shows `upstream`'s instance in `role`. */
 function stillHolds (pool: ServicePool, upstream: Upstream, role: string): boolean {
   return pool.upstreams.some((u) => u.id === upstream.id && u.role === role)
 }
 
+/**
+ * During an election there is briefly no leader (or only the dead one, still registered): wait
+ * for a new one rather than fail at once.
+ */
 async function waitForLeader (pool: ServicePool, tried: ReadonlySet<Upstream>, waitMs: number, now: () => number): Promise<Upstream | undefined> {
   const giveUp = now() + waitMs
   while (now() < giveUp) {

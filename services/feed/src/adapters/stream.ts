@@ -81,8 +81,8 @@ export class FeedStream {
       try {
         return await this.#appendOnce(event, idempotencyKey)
       } catch (err) {
-        const repeatable = (err as { code?: string }).code === 'FEED_ERR_UNAVAILABLE' ||
-          ((err as { code?: string }).code === 'FEED_ERR_OUTCOME_UNKNOWN' && idempotencyKey !== undefined)
+        const code = (err as { code?: string }).code
+        const repeatable = code === 'FEED_ERR_UNAVAILABLE' || (code === 'FEED_ERR_OUTCOME_UNKNOWN' && idempotencyKey !== undefined)
         const left = giveUp - Date.now()
         if (!repeatable || left <= 0 || !(await waitReady(this.#redis, left))) throw err
       }
