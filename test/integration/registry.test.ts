@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vites
 import { Redis } from 'ioredis'
 import { createRedis } from '../../shared/src/redis.js'
 import { Registrar } from '../../shared/src/registry/registrar.js'
+import { removeLapsed } from '../../shared/src/registry/lapsed.js'
 import { registryKeys, type InstanceRecord, type RegistryEvent } from '../../shared/src/registry/types.js'
 import { RegistryWatcher } from '../../shared/src/registry/watcher.js'
 import { waitFor } from '../../shared/testing/wait.js'
@@ -82,3 +83,21 @@ describe('registrar heartbeat', () => {
     expect(await calls('set')).toBeGreaterThan(setsBefore)
   })
 })
+
+describe('lapsed registrations', () => {
+  it('drops the id of a lapsed registration, never of one that registered again since it was read', async () => {
+    const keys = registryKeys('lapsed')
+    await admin.sadd(keys.ids, 'gone', 'back')
+    // "back" lapsed when a refresh read it, and registered again before the refresh cleaned up
+    await admin.set(keys.instance('back'), JSON.stringify(record('back')), 'PX', 5_000)
+    expect(await removeLapsed(createRedisOnce(), keys, ['gone', 'back'])).toBe(1)
+    expect((await admin.smembers(keys.ids)).sort()).toEqual(['back'])
+    expect(await removeLapsed(createRedisOnce(), keys, [])).toBe(0)
+  })
+})
+
+function createRedisOnce (): ReturnType<typeof createRedis> {
+  const client = createRedis(redis.url, undefined, { enableOfflineQueue: true })
+  onTestFinished(() => { client.disconnect() })
+  return client
+}

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events'
 import { createRedis, waitReady, type Redis } from '../redis.js'
 import type { Logger } from '../logger.js'
+import { removeLapsed } from './lapsed.js'
 import { checkRecord, registryKeys, type InstanceRecord, type RegistryEvent, type RegistryKeys } from './types.js'
 
 export interface WatcherOptions {
@@ -110,7 +111,7 @@ export class RegistryWatcher extends EventEmitter<{ change: [Snapshot] }> {
       })
       this.#raw = parsed
       for (const key of this.#reported.keys()) if (key.startsWith('key ') && !seen.has(key)) this.#reported.delete(key)
-      if (lapsed.length > 0) await this.#redis.srem(this.#keys.ids, ...lapsed).catch(() => {})
+      await removeLapsed(this.#redis, this.#keys, lapsed).catch(() => {})
       if (!this.#healthy) this.#log?.info({ instances: records.length }, 'registry reachable')
       this.#healthy = true
     } catch (err) {
