@@ -66,6 +66,9 @@ export function sentinelOptions (target: Extract<RedisTarget, { mode: 'sentinel'
     sentinelRetryStrategy: (times) => Math.min(50 * times, 500), // ms
     sentinelReconnectStrategy: (times) => Math.min(100 * times, 1_000), // ms, the failover detector's links
     sentinelCommandTimeout: 500, // ms: a frozen Sentinel must not stall a reconnection
+    // leaving a server half-closes the socket and waits for the server to close it: a frozen
+    // primary never does, and the client would stay on it this long after the Sentinels replaced it
+    disconnectTimeout: 100, // ms
     // ioredis' failover detector would leave a demoted primary sooner, but a +switch-master
     // that arrives while the client is asking the Sentinels aborts that connection attempt
     // for good (status "end": the client never reconnects). A dead primary closes the socket
