@@ -11,20 +11,31 @@ export interface FailureWindow {
   startMs: number
 }
 
-/** The longest run of consecutive failures of one workload (by duration), undefined when none failed. */
-export function longestFailureWindow (records: readonly OpRecord[]): FailureWindow | undefined {
+/** Every run of consecutive failures of one workload, in order (empty when none failed). */
+export function failureWindows (records: readonly OpRecord[]): FailureWindow[] {
   const ordered = [...records].sort((a, b) => a.intended - b.intended)
-  let best: FailureWindow | undefined
+  const windows: FailureWindow[] = []
   let current: FailureWindow | undefined
   for (const r of ordered) {
     if (r.outcome === 'ok') {
       current = undefined
       continue
     }
-    if (current === undefined) current = { count: 0, durationMs: 0, startMs: r.intended }
+    if (current === undefined) {
+      current = { count: 0, durationMs: 0, startMs: r.intended }
+      windows.push(current)
+    }
     current.count++
     current.durationMs = Math.max(current.durationMs, r.complete - current.startMs)
-    if (best === undefined || current.durationMs > best.durationMs || (current.durationMs === best.durationMs && current.count > best.count)) best = { ...current }
+  }
+  return windows
+}
+
+/** The longest run of consecutive failures of one workload (by duration), undefined when none failed. */
+export function longestFailureWindow (records: readonly OpRecord[]): FailureWindow | undefined {
+  let best: FailureWindow | undefined
+  for (const w of failureWindows(records)) {
+    if (best === undefined || w.durationMs > best.durationMs || (w.durationMs === best.durationMs && w.count > best.count)) best = w
   }
   return best
 }

@@ -1,5 +1,5 @@
 import { percentile } from '../../../shared/src/percentile.js'
-import { longestFailureWindow } from '../core/analysis.js'
+import { failureWindows, longestFailureWindow } from '../core/analysis.js'
 import type { OpRecord } from '../core/history.js'
 
 /** What the Redis failover run derives from its history and samples. Pure. */
@@ -58,6 +58,8 @@ export interface WorkloadFigures {
   failuresByCause: Record<string, number>
   /** The longest run of consecutive failures, ms (0 when nothing failed). */
   longestErrorWindowMs: number
+  /** Every error window, when it began (ms into the run) and how long it lasted: set beside the faults' times, they show which fault each belongs to. */
+  errorWindows: Array<{ atMs: number, durationMs: number, failed: number }>
 }
 
 export function workloadFigures (name: string, idempotent: boolean, records: readonly OpRecord[]): WorkloadFigures {
@@ -70,7 +72,8 @@ export function workloadFigures (name: string, idempotent: boolean, records: rea
     requests: records.length,
     failed: records.filter((r) => r.outcome === 'fail').length,
     failuresByCause: failures,
-    longestErrorWindowMs: Math.round(window?.durationMs ?? 0)
+    longestErrorWindowMs: Math.round(window?.durationMs ?? 0),
+    errorWindows: failureWindows(records).map((w) => ({ atMs: Math.round(w.startMs), durationMs: Math.round(w.durationMs), failed: w.count }))
   }
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { ejectionTimes, failuresByCause, leaderElectionTimes, longestFailureWindow, type FaultEvent } from '../../../scripts/chaos/core/analysis.js'
+import { ejectionTimes, failureWindows, failuresByCause, leaderElectionTimes, longestFailureWindow, type FaultEvent } from '../../../scripts/chaos/core/analysis.js'
 import type { OpRecord } from '../../../scripts/chaos/core/history.js'
 
 let seq = 0
@@ -12,6 +12,7 @@ describe('history analysis', () => {
     const records = [op(0, 'ok'), op(10, 'fail'), op(20, 'fail'), op(30, 'ok'), op(40, 'fail', { complete: 140 }), op(50, 'ok')]
     expect(longestFailureWindow(records)).toEqual({ count: 1, durationMs: 100, startMs: 40 })
     expect(longestFailureWindow([op(0, 'ok')])).toBeUndefined()
+    expect(failureWindows(records)).toEqual([{ count: 2, durationMs: 15, startMs: 10 }, { count: 1, durationMs: 100, startMs: 40 }])
   })
 
   it('counts failures by cause', () => {

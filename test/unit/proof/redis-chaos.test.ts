@@ -49,13 +49,13 @@ describe('Redis failover run: measures', () => {
 
   it('per workload: requests, failures by cause, the longest error window', () => {
     const f = workloadFigures('feed', false, [rec(1, 0, 10, 'ok'), rec(2, 100, 150, 'fail', 'http 503 FEED_ERR_OUTCOME_UNKNOWN'), rec(3, 200, 700, 'fail', 'http 503 FEED_ERR_UNAVAILABLE'), rec(4, 800, 810, 'ok')])
-    expect(f).toEqual({ name: 'feed', idempotent: false, requests: 4, failed: 2, failuresByCause: { 'http 503 FEED_ERR_OUTCOME_UNKNOWN': 1, 'http 503 FEED_ERR_UNAVAILABLE': 1 }, longestErrorWindowMs: 600 })
+    expect(f).toEqual({ name: 'feed', idempotent: false, requests: 4, failed: 2, failuresByCause: { 'http 503 FEED_ERR_OUTCOME_UNKNOWN': 1, 'http 503 FEED_ERR_UNAVAILABLE': 1 }, longestErrorWindowMs: 600, errorWindows: [{ atMs: 100, durationMs: 600, failed: 2 }] })
     expect(spread([undefined, 300, 100, 200])).toEqual({ samples: 3, p50Ms: 200, p99Ms: 300, maxMs: 300 })
   })
 
   it('availability: an error window past the bound, or any failure of an idempotent workload, is a miss', () => {
     const w = (name: string, idempotent: boolean, failed: number, longestErrorWindowMs: number): WorkloadFigures =>
-      ({ name, idempotent, requests: 100, failed, failuresByCause: {}, longestErrorWindowMs })
+      ({ name, idempotent, requests: 100, failed, failuresByCause: {}, longestErrorWindowMs, errorWindows: [] })
     expect(availabilityMisses([w('feed', false, 30, 3_000), w('echo', true, 0, 0)], 3_000)).toEqual([])
     expect(availabilityMisses([w('feed', false, 30, 3_001), w('echo', true, 1, 10)], 3_000)).toEqual([
       'feed: longest error window 3001 ms > 3000 ms',
