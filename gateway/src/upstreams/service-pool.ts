@@ -47,9 +47,16 @@ export class ServicePool {
     if (role !== undefined) candidates = candidates.filter((u) => u.role === role)
     if (exclude !== undefined && exclude.size > 0) candidates = candidates.filter((u) => !exclude.has(u))
     if (candidates.length === 0) return undefined
+    if (role !== undefined) {
+      // a role names one instance (the leader). One failing its health checks is dead or frozen,
+      // never a fallback. An outlier ejection does not hide it: there is no other instance to
+      // send its requests to, and it earned the ejection with 503s while it could not renew its
+      // lease (Redis being replaced); ejections double, and over a few failovers the leader
+      // stayed hidden for 30 s after it led again.
+      const healthy = candidates.filter((u) => u.health.healthy)
+      return healthy.length <= 1 ? healthy[0] : this.strategy.select(healthy)
+    }
     const available = candidates.filter((u) => this.#observe(u, now))
-    // a role names one instance (the leader): an unavailable one is dead or deposed, never a fallback
-    if (role !== undefined) return available.length <= 1 ? available[0] : this.strategy.select(available)
     const pool = available.length === 0 || available.length < this.panicThreshold * candidates.length ? candidates : available
     if (pool.length === 1) return pool[0]
     const chosen = this.strategy.select(pool)

@@ -53,11 +53,20 @@ describe('ServicePool', () => {
     expect(pool.pick(0, { exclude: new Set([l, f1]) })).toBe(f2)
   })
 
-  it('never falls back to an unavailable leader, even in panic', () => {
+  it('never falls back to a leader failing its health checks (dead, frozen), even in panic', () => {
     const pool = new ServicePool('s', RoundRobinStrategy(), 0.5)
     const [l, f1, f2] = [upstream('l', 'leader'), upstream('f1', 'follower'), upstream('f2', 'follower')]
     pool.upstreams = [l, f1, f2]
-    l.outlier.eject(0)
+    l.health.observe(false)
     expect(pool.pick(10, { role: 'leader' })).toBeUndefined()
+  })
+
+  it('keeps sending to an ejected leader that passes its health checks: no other instance can take its requests', () => {
+    const pool = new ServicePool('s', RoundRobinStrategy(), 0.5)
+    const [l, f1] = [upstream('l', 'leader'), upstream('f1', 'follower')]
+    pool.upstreams = [l, f1]
+    l.outlier.eject(0)
+    expect(pool.pick(10)).toBe(f1) // an ejection still counts for the requests any instance serves
+    expect(pool.pick(10, { role: 'leader' })).toBe(l)
   })
 })
