@@ -112,12 +112,14 @@ export class ReplicaDriver {
   }
 
   /**
-   * What the lease keeper asks before contending for a free lease: not while the leader is
-   * heard from (it may only be slow to renew), else with this replica's log position for the
-   * election rule (shared/src/lease/rules.ts).
+   * What the lease keeper asks before each request: this replica's log position for the election
+   * rule (shared/src/lease/rules.ts). A replica that does not hold the lease does not contend
+   * while the leader is heard from (it may only be slow to renew) or once stopped; one that
+   * holds it always sends its position, since its request takes the lease afresh if another
+   * took it meanwhile.
    */
-  candidacy (): false | { election: { candidate: string, position: { epoch: number, index: number }, quorum: number } } {
-    if (this.#stopped || this.#now() - this.#heardFromLeader < this.#t.leaderSilenceMs) return false
+  candidacy (holding: boolean): false | { election: { candidate: string, position: { epoch: number, index: number }, quorum: number } } {
+    if (!holding && (this.#stopped || this.#now() - this.#heardFromLeader < this.#t.leaderSilenceMs)) return false
     const s = this.state
     return { election: { candidate: s.id, position: s.log.position, quorum: Math.floor(s.clusterSize / 2) + 1 } }
   }

@@ -50,7 +50,7 @@ await runService({
       timings,
       floor: () => state.epoch,
       // called only once the driver started the keeper
-      candidacy: (): Candidacy | false => driver.candidacy(),
+      candidacy: (holding): Candidacy | false => driver.candidacy(holding),
       log
     })
     let registered = false

@@ -22,11 +22,12 @@ export interface LeaseKeeperOptions {
   /** The newest epoch this process has seen anywhere (a downstream's answer, a peer's message): a new epoch passes it. @default () => 0 */
   floor?: () => number
   /**
-   * Whether to contend for a free lease now, and with what: `false` while we know a live holder
-   * (kv-leader: a leader we hear from), so a holder that is slow to renew resumes its own lease
-   * instead of being replaced. @default () => ({}) (always contend, no election rule)
+   * What each request brings, told whether we believe we hold the lease: `false` to sit this
+   * round out while we know a live holder (kv-leader: a leader we hear from), so a holder that
+   * is slow to renew resumes its own lease instead of being replaced. A holder must bring its
+   * election too (see #tick). @default () => ({}) (always contend, no election rule)
    */
-  candidacy?: () => Candidacy | false
+  candidacy?: (holding: boolean) => Candidacy | false
   /**
    * How long an acquisition or renewal waits for the Redis replicas to confirm it (`WAIT`, with
    * Sentinel only) before it counts as failed. @default timings.renewMs
@@ -133,7 +134,13 @@ export class LeaseKeeper extends EventEmitter<{ change: [LeaseState], renewed: [
   async #tick (): Promise<void> {
     const { owner, timings } = this.#opts
     const holding = this.#state.held
-    const candidacy = holding ? {} : (this.#opts.candidacy?.() ?? {})
+    // Every request carries the election, a renewal included. A holder's belief that it holds
+    // may be stale: it was frozen while another took the lease, and that one has just died, so
+    // this very request takes the lease afresh (a steal), and must pass the election rule like
+    // anyone's. Without it a leader woken from a 6 s freeze stole its dead successor's lease with
+    // a stale log and truncated entries a majority had committed (chaos, kv-leader, seed 5).
+    // Renewing a lease that is still ours never looks at the election (redis-lease.ts).
+    const candidacy = this.#opts.candidacy?.(holding) ?? {}
     if (candidacy === false) return
     const sentAt = this.#clock()
     try {
