@@ -20,6 +20,7 @@ let client: Redis
 let gateway: RunningProcess
 let a: FakeInstance
 let b: FakeInstance
+let c: FakeInstance
 let release: () => void = () => {}
 let held = false
 let holdPuts = true
@@ -38,17 +39,22 @@ beforeAll(async () => {
   b = await startFakeInstance(client, prefix, { id: 'b', service: 'kvfake', role: 'follower', policy }, (app) => {
     app.put('/k', async () => ({ from: 'b' }))
   })
-  gateway = await startGateway({ REDIS_URL: redis.url, NINES_PREFIX: prefix, GW_LEADER_WAIT_MS: '3000' })
+  c = await startFakeInstance(client, prefix, { id: 'c', service: 'kvfake', role: 'follower', policy }, (app) => {
+    app.put('/k', async () => ({ from: 'c' }))
+  })
+  // health checks out of the way: the gateway learns of a dead instance from its tries alone
+  gateway = await startGateway({ REDIS_URL: redis.url, NINES_PREFIX: prefix, GW_LEADER_WAIT_MS: '3000', GW_HEALTH_INTERVAL_MS: '60000', GW_HEALTH_FAST_INTERVAL_MS: '60000' })
   await waitFor(async () => {
     const res = await request(`${gateway.url}/registry`)
-    return ((await res.body.json()) as { services: Record<string, unknown[]> }).services.kvfake?.length === 2
-  }, 10_000, 'both instances in the gateway registry')
+    return ((await res.body.json()) as { services: Record<string, unknown[]> }).services.kvfake?.length === 3
+  }, 10_000, 'the three instances in the gateway registry')
 })
 
 afterAll(async () => {
   release()
   await a?.stop()
   await b?.stop()
+  await c?.stop()
   client?.disconnect()
   killAll()
   await redis?.stop()
@@ -82,4 +88,28 @@ describe('a deposed leader\'s "nothing done" while no leader is known', () => {
     expect({ status: res.statusCode, error: ((await res.body.json()) as { error: string }).error }).toEqual({ status: 503, error: 'HTTP_ERR_DEADLINE_PASSED' })
     await promote
   })
+
+  it('is retried past a successor that was killed meanwhile, on the leader after it: a refused try spends no attempt', async () => {
+    holdPuts = true
+    held = false
+    await Promise.all([a.registrar.update({ role: 'leader' }), b.registrar.update({ role: 'follower' })])
+    await waitFor(async () => await roleOf('a') === 'leader' && await roleOf('b') === 'follower', 5_000, 'a the leader')
+    const answer = request(`${gateway.url}/api/kvfake/k`, { method: 'PUT', body: 'v', headers: { 'content-type': 'text/plain' } })
+    await waitFor(() => held, 5_000, 'the PUT held by a')
+    // a is deposed (frozen) and b elected; then b is killed while still registered as the leader
+    await Promise.all([a.registrar.update({ role: 'follower' }), b.registrar.update({ role: 'leader' })])
+    await waitFor(async () => await roleOf('b') === 'leader', 5_000, 'b the leader')
+    await b.app.close() // connections to b are refused from now on; its registration lives on
+    release() // a wakes and refuses what it held: the retry goes to b, refused
+    await sleep(300)
+    await c.registrar.update({ role: 'leader' })
+    const res = await answer
+    expect({ status: res.statusCode, body: await res.body.json() }).toEqual({ status: 200, body: { from: 'c' } })
+  })
 })
+
+async function roleOf (id: string): Promise<string | undefined> {
+  const res = await request(`${gateway.url}/registry`)
+  const instances = ((await res.body.json()) as { services: Record<string, Array<{ id: string, role: string }>> }).services.kvfake ?? []
+  return instances.find((i) => i.id === id)?.role
+}

@@ -7,7 +7,7 @@ import type { GatewayConfig } from '../config.js'
 import type { ProxyMetrics } from '../metrics.js'
 import type { FailureKind } from '../resilience/outlier-detector.js'
 import type { RetryBudget } from '../resilience/retry-budget.js'
-import { may503BeRetried, shouldRetry } from '../resilience/retry-policy.js'
+import { may503BeRetried, shouldRetry, spendsAttempt } from '../resilience/retry-policy.js'
 import type { Router } from '../upstreams/router.js'
 import type { ServicePool } from '../upstreams/service-pool.js'
 import type { Upstream } from '../upstreams/upstream.js'
@@ -192,6 +192,7 @@ async function forwardTo (req: IncomingMessage, res: ServerResponse, requestId: 
       deps.metrics.upstreamError(pool.name, failure)
       noteFailure(pool, upstream, failure, deps, now())
       if (failure !== 'refused') unknownOutcome = failure
+      if (!spendsAttempt(failure, role)) attempt--
       const retry = now() < deadline && shouldRetry({
         method,
         failure,

@@ -46,3 +46,15 @@ export function shouldRetry (o: TryOutcome): boolean {
 export function may503BeRetried (method: string, bodyReplayable: boolean, retryNonIdempotent: boolean, attempt: number, maxAttempts: number): boolean {
   return bodyReplayable && attempt < maxAttempts && (retryNonIdempotent || isIdempotent(method))
 }
+
+/**
+ * Whether a failed try counts against the request's attempts. A refused connection to the
+ * leader does not: nothing was sent, the leader has just died, and the next try waits for the
+ * next leader as a first try would. The deadline, the instances not tried yet (each at most
+ * once) and the retry budget still bound the request. Seen in the kv-leader chaos run: a try
+ * refused by a deposed leader ("nothing done"), then one refused by its killed successor, used
+ * both attempts, and the client got 502 while the next leader was being elected.
+ */
+export function spendsAttempt (failure: string, role: string | undefined): boolean {
+  return !(role !== undefined && failure === 'refused')
+}

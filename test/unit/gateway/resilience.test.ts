@@ -3,7 +3,7 @@ import { HealthState } from '../../../gateway/src/resilience/health-state.js'
 import { OutlierDetector, type OutlierPolicy } from '../../../gateway/src/resilience/outlier-detector.js'
 import { classifyFailure, countsAgainstInstance, isFailureStatus, type TryFailure } from '../../../gateway/src/proxy/failure.js'
 import { RetryBudget } from '../../../gateway/src/resilience/retry-budget.js'
-import { isIdempotent, may503BeRetried, shouldRetry, type TryOutcome } from '../../../gateway/src/resilience/retry-policy.js'
+import { isIdempotent, may503BeRetried, shouldRetry, spendsAttempt, type TryOutcome } from '../../../gateway/src/resilience/retry-policy.js'
 
 describe('outlier detection', () => {
   const policy: OutlierPolicy = { consecutive5xx: 3, consecutiveLocalOrigin: 3, failureRate: 0.85, failureRateMinRequests: 20, baseEjectionMs: 1_000, maxEjectionMs: 8_000 }
@@ -186,6 +186,18 @@ describe('retry rules', () => {
   it('knows the idempotent methods', () => {
     expect(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS'].every(isIdempotent)).toBe(true)
     expect(['POST', 'PATCH'].some(isIdempotent)).toBe(false)
+  })
+})
+
+describe('attempts', () => {
+  it.each([
+    ['refused', 'leader', false], // the leader died: nothing was sent, the next try waits for the next leader
+    ['refused', undefined, true], // any instance would do: the second attempt goes elsewhere at once
+    ['reset', 'leader', true], // something may have been applied
+    ['timeout', 'leader', true],
+    ['status5xx', 'leader', true]
+  ] as const)('a %s try with role %s spends an attempt: %s', (failure, role, expected) => {
+    expect(spendsAttempt(failure, role)).toBe(expected)
   })
 })
 
