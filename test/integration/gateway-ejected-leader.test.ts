@@ -1,12 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { request } from 'undici'
-import { createRedis, type Redis } from '../../shared/src/redis.js'
 import { startGateway, type RunningProcess } from '../../scripts/lib/cluster.js'
 import { waitFor } from '../../shared/testing/wait.js'
-import { killAll } from '../../shared/testing/processes.js'
 import { parsePrometheus } from '../../shared/testing/prometheus.js'
-import { startRedis, type TestRedis } from '../../shared/testing/redis-server.js'
-import { startFakeInstance, type FakeInstance } from '../support/fake-instance.js'
+import { startLeaderFakes, type LeaderFakes } from '../support/leader-fakes.js'
 
 /**
  * A leader that cannot renew its lease (Redis is being replaced) answers 503 until it steps
@@ -15,43 +12,32 @@ import { startFakeInstance, type FakeInstance } from '../support/fake-instance.j
  * leader stayed ejected for up to 30 s (ejections double with each repeat), while it led.
  */
 const prefix = 'gw-ejected-leader'
-let redis: TestRedis
-let client: Redis
+let fakes: LeaderFakes
 let gateway: RunningProcess
-let a: FakeInstance
-let b: FakeInstance
 let failing = true
 
 beforeAll(async () => {
-  redis = await startRedis()
-  client = createRedis(redis.url)
-  const policy = { routing: 'leader' as const, balancer: 'least-outstanding' as const }
-  a = await startFakeInstance(client, prefix, { id: 'a', service: 'kvfake', role: 'leader', policy }, (app) => {
-    app.put('/k', async (_request, reply) => {
-      if (failing) return await reply.code(503).send({ error: 'KVL_ERR_OUTCOME_UNKNOWN', message: 'the lease could not be renewed', retryable: false })
-      return { from: 'a' }
-    })
-  })
-  b = await startFakeInstance(client, prefix, { id: 'b', service: 'kvfake', role: 'follower', policy }, (app) => {
-    app.put('/k', async () => ({ from: 'b' }))
+  fakes = await startLeaderFakes(prefix, {
+    a: {
+      role: 'leader',
+      put: async (_request, reply) => {
+        if (failing) return await reply.code(503).send({ error: 'KVL_ERR_OUTCOME_UNKNOWN', message: 'the lease could not be renewed', retryable: false })
+        return { from: 'a' }
+      }
+    },
+    b: { role: 'follower', put: async () => ({ from: 'b' }) }
   })
   // an ejection that outlasts the test, and a short wait for a leader when none is available
-  gateway = await startGateway({ REDIS_URL: redis.url, NINES_PREFIX: prefix, GW_EJECT_CONSECUTIVE_5XX: '2', GW_EJECT_BASE_MS: '60000', GW_LEADER_WAIT_MS: '500' })
+  gateway = await startGateway({ REDIS_URL: fakes.redis.url, NINES_PREFIX: prefix, GW_EJECT_CONSECUTIVE_5XX: '2', GW_EJECT_BASE_MS: '60000', GW_LEADER_WAIT_MS: '500' })
   await waitFor(async () => await roleOf('a') === 'leader' && await roleOf('b') === 'follower', 10_000, 'both instances in the gateway registry')
 })
 
 afterAll(async () => {
-  await a?.stop()
-  await b?.stop()
-  client?.disconnect()
-  killAll()
-  await redis?.stop()
+  await fakes?.stop()
 })
 
 async function roleOf (id: string): Promise<string | undefined> {
-  const res = await request(`${gateway.url}/registry`)
-  const instances = ((await res.body.json()) as { services: Record<string, Array<{ id: string, role: string }>> }).services.kvfake ?? []
-  return instances.find((i) => i.id === id)?.role
+  return await fakes.roleOf(gateway.url, id)
 }
 
 async function put (): Promise<{ status: number, body: unknown }> {
@@ -74,9 +60,9 @@ describe('a leader ejected for its 503s', () => {
   })
 
   it('and after it stepped down and was elected again', async () => {
-    await a.registrar.update({ role: 'follower' })
+    await fakes.instance('a').registrar.update({ role: 'follower' })
     await waitFor(async () => await roleOf('a') === 'follower', 5_000, 'a deposed')
-    await a.registrar.update({ role: 'leader' })
+    await fakes.instance('a').registrar.update({ role: 'leader' })
     await waitFor(async () => await roleOf('a') === 'leader', 5_000, 'a the leader again')
     expect(await put()).toEqual({ status: 200, body: { from: 'a' } })
   })
