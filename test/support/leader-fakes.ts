@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { request } from 'undici'
-import { createRedis, type Redis } from '../../shared/src/redis.js'
+import { createRedis } from '../../shared/src/redis.js'
 import { killAll } from '../../shared/testing/processes.js'
 import { startRedis, type TestRedis } from '../../shared/testing/redis-server.js'
 import { startFakeInstance, type FakeInstance } from './fake-instance.js'
@@ -11,7 +11,6 @@ const leaderRouted = { routing: 'leader' as const, balancer: 'least-outstanding'
 
 export interface LeaderFakes {
   redis: TestRedis
-  client: Redis
   instance: (id: string) => FakeInstance
   /** The role the gateway's registry shows for an instance. */
   roleOf: (gatewayUrl: string, id: string) => Promise<string | undefined>
@@ -33,7 +32,6 @@ export async function startLeaderFakes (prefix: string, specs: Record<string, { 
   }
   return {
     redis,
-    client,
     instance: (id) => {
       const found = instances[id]
       if (found === undefined) throw new Error(`no fake instance ${id}`)

@@ -55,6 +55,6 @@ export function may503BeRetried (method: string, bodyReplayable: boolean, retryN
  * refused by a deposed leader ("nothing done"), then one refused by its killed successor, used
  * both attempts, and the client got 502 while the next leader was being elected.
  */
-export function spendsAttempt (failure: string, role: string | undefined): boolean {
+export function spendsAttempt (failure: TryOutcome['failure'], role: string | undefined): boolean {
   return !(role !== undefined && failure === 'refused')
 }
