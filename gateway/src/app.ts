@@ -9,6 +9,7 @@ import type { GatewayConfig } from './config.js'
 import { GatewayMetrics, noMetrics } from './metrics.js'
 import { proxy, writeError, type ProxyDeps } from './proxy/forward.js'
 import { Hedging } from './proxy/hedge.js'
+import { defaultHedgePolicy } from './resilience/hedge-policy.js'
 import { tooLarge } from './proxy/body.js'
 import { RetryBudget } from './resilience/retry-budget.js'
 import { missingServices, registerAdminRoutes } from './routes/admin.js'
@@ -98,7 +99,7 @@ export function buildGateway (config: GatewayConfig, log: Logger, { services = [
     })
     : undefined
   const hedging = config.hedgeEnabled
-    ? new Hedging({ policy: { percentile: config.hedgePercentile, minSamples: 20, minDelayMs: config.hedgeMinDelayMs }, budgetRatio: config.hedgeBudgetRatio, traffic })
+    ? new Hedging({ policy: { ...defaultHedgePolicy, percentile: config.hedgePercentile, minDelayMs: config.hedgeMinDelayMs, minPaidShare: config.hedgeMinPaidShare }, budgetRatio: config.hedgeBudgetRatio, traffic })
     : undefined
   const deps: ProxyDeps = { router, budget, metrics: config.metricsEnabled ? new GatewayMetrics(metricsRegistry) : noMetrics, config, log, instanceId: config.instanceId, traffic, events, responseCache, hedging }
 

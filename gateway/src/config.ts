@@ -47,6 +47,8 @@ export const gatewaySpec = {
   hedgeBudgetRatio: number('GW_HEDGE_BUDGET_RATIO', 0.05, { min: 0, max: 1 }),
   /** Never hedge sooner than this after the first try. */
   hedgeMinDelayMs: integer('GW_HEDGE_MIN_DELAY_MS', 1, { min: 0, max: 60_000 }),
+  /** Hedging pauses (down to one due hedge in ten) while fewer than this share of the latest 200 hedges paid (won, with the raced try still silent a hedge delay later). */
+  hedgeMinPaidShare: number('GW_HEDGE_MIN_PAID_SHARE', 0.2, { min: 0, max: 1 }),
   /** Slow-start ramp of a newly admitted instance; 0 = off. */
   slowStartMs: integer('GW_SLOW_START_MS', 5_000, { min: 0, max: 600_000 }),
   slowStartAggression: number('GW_SLOW_START_AGGRESSION', 1, { min: 0.1, max: 10 }),

@@ -1,6 +1,7 @@
 import { Counter, type Registry } from 'prom-client'
 import { latencyBuckets } from '../../shared/src/service/metrics.js'
 import { HotCounter, HotHistogram, type HistogramCell } from './hot-metrics.js'
+import type { HedgeEvent } from './resilience/hedge-policy.js'
 
 /** What the proxy records; `noMetrics` records nothing (GW_METRICS=off, for measuring their cost). */
 export interface ProxyMetrics {
@@ -9,8 +10,8 @@ export interface ProxyMetrics {
   retry: (service: string) => void
   upstreamError: (service: string, cause: string) => void
   ejection: (service: string, instance: string) => void
-  /** A hedge was sent, answered first, or was due but refused by the hedging budget. */
-  hedge: (service: string, event: 'sent' | 'won' | 'denied') => void
+  /** A hedge was sent, answered first, paid (its rival still silent a hedge delay later), or was due but refused by the hedging budget or held back while hedges do not pay. */
+  hedge: (service: string, event: HedgeEvent) => void
 }
 
 export const noMetrics: ProxyMetrics = { request: () => {}, pick: () => {}, retry: () => {}, upstreamError: () => {}, ejection: () => {}, hedge: () => {} }
@@ -45,7 +46,7 @@ export class GatewayMetrics implements ProxyMetrics {
     this.#retries = new Counter({ name: 'gateway_retries_total', help: 'Tries repeated on another instance', labelNames: ['service'], registers })
     this.#upstreamErrors = new Counter({ name: 'gateway_upstream_errors_total', help: 'Failed tries by cause', labelNames: ['service', 'cause'], registers })
     this.#ejections = new Counter({ name: 'gateway_ejections_total', help: 'Outlier ejections', labelNames: ['service', 'instance'], registers })
-    this.#hedges = new Counter({ name: 'gateway_hedges_total', help: 'Hedged requests: second tries sent, won (answered first), denied by the hedging budget', labelNames: ['service', 'event'], registers })
+    this.#hedges = new Counter({ name: 'gateway_hedges_total', help: 'Hedged requests: second tries sent, won (answered first), paid (won while the raced try was still silent a hedge delay later), denied by the hedging budget, paused (held back while too few hedges pay)', labelNames: ['service', 'event'], registers })
   }
 
   request (service: string, status: number, seconds: number): void {
@@ -73,7 +74,7 @@ export class GatewayMetrics implements ProxyMetrics {
   retry (service: string): void { this.#retries.inc({ service }) }
   upstreamError (service: string, cause: string): void { this.#upstreamErrors.inc({ service, cause }) }
   ejection (service: string, instance: string): void { this.#ejections.inc({ service, instance }) }
-  hedge (service: string, event: 'sent' | 'won' | 'denied'): void { this.#hedges.inc({ service, event }) }
+  hedge (service: string, event: HedgeEvent): void { this.#hedges.inc({ service, event }) }
 
   #cells (service: string): ServiceCells {
     let cells = this.#services.get(service)

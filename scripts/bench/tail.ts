@@ -64,13 +64,13 @@ function summary (samples: readonly Sample[]): { n: number, p50: number, p99: nu
   return { n: sorted.length, p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99), p999: percentile(sorted, 0.999) }
 }
 
-/** The gateway's counters for echo: requests answered, tries sent, hedges sent. */
-async function counters (gatewayUrl: string): Promise<{ requests: number, tries: number, hedges: number, denied: number }> {
+/** The gateway's counters for echo: requests answered, tries sent, hedges sent, won and refused. */
+async function counters (gatewayUrl: string): Promise<{ requests: number, tries: number, hedges: number, won: number, paid: number, denied: number, paused: number }> {
   const res = await request(`${gatewayUrl}/metrics`)
   const samples = parsePrometheus(await res.body.text()).filter((s) => s.labels.service === 'echo')
   const sum = (name: string, labels: Record<string, string> = {}): number =>
     samples.filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v)).reduce((a, s) => a + s.value, 0)
-  return { requests: sum('gateway_requests_total'), tries: sum('gateway_balancer_picks_total'), hedges: sum('gateway_hedges_total', { event: 'sent' }), denied: sum('gateway_hedges_total', { event: 'denied' }) }
+  return { requests: sum('gateway_requests_total'), tries: sum('gateway_balancer_picks_total'), hedges: sum('gateway_hedges_total', { event: 'sent' }), won: sum('gateway_hedges_total', { event: 'won' }), paid: sum('gateway_hedges_total', { event: 'paid' }), denied: sum('gateway_hedges_total', { event: 'denied' }), paused: sum('gateway_hedges_total', { event: 'paused' }) }
 }
 
 async function echoCount (gatewayUrl: string): Promise<number> {
@@ -143,7 +143,7 @@ async function hedging (): Promise<void> {
     const current = third
     const undo = await makeSlow(scenario, () => current)
     const rows: Array<Record<string, string | number>> = []
-    const byMode = new Map<string, { samples: Sample[], requests: number, tries: number, hedges: number, denied: number, errors: number, seconds: number }>()
+    const byMode = new Map<string, { samples: Sample[], requests: number, tries: number, hedges: number, won: number, paid: number, denied: number, paused: number, errors: number, seconds: number }>()
     for (let r = 0; r < rounds; r++) {
       for (const mode of modes) {
         const before = await counters(mode.gw.url)
@@ -151,13 +151,16 @@ async function hedging (): Promise<void> {
         const run = await loadRecorded(`${mode.gw.url}/api/echo/tail`, durationS)
         const seconds = (performance.now() - t0) / 1_000
         const after = await counters(mode.gw.url)
-        const acc = byMode.get(mode.name) ?? { samples: [], requests: 0, tries: 0, hedges: 0, denied: 0, errors: 0, seconds: 0 }
+        const acc = byMode.get(mode.name) ?? { samples: [], requests: 0, tries: 0, hedges: 0, won: 0, paid: 0, denied: 0, paused: 0, errors: 0, seconds: 0 }
         // a loop, not push(...xs): a quiet machine records more samples than fit in one call's arguments
         for (const x of run.samples) acc.samples.push(x)
         acc.requests += after.requests - before.requests
         acc.tries += after.tries - before.tries
         acc.hedges += after.hedges - before.hedges
+        acc.won += after.won - before.won
+        acc.paid += after.paid - before.paid
         acc.denied += after.denied - before.denied
+        acc.paused += after.paused - before.paused
         acc.errors += run.errors + run.non2xx
         acc.seconds += seconds
         byMode.set(mode.name, acc)
@@ -176,7 +179,12 @@ async function hedging (): Promise<void> {
         'p99 ÷ healthy p99': healthyP99[name] !== undefined ? (s.p99 / healthyP99[name]!).toFixed(2) : '-',
         'extra tries %': (100 * (acc.tries / Math.max(1, acc.requests) - 1)).toFixed(2),
         'hedges %': (100 * acc.hedges / Math.max(1, acc.requests)).toFixed(2),
+        // of the hedges sent, how many answered first, and how many of those cut a slow try short (hedgesPay)
+        'won %': acc.hedges === 0 ? '-' : (100 * acc.won / acc.hedges).toFixed(0),
+        'paid %': acc.hedges === 0 ? '-' : (100 * acc.paid / acc.hedges).toFixed(0),
         'denied by budget %': (100 * acc.denied / Math.max(1, acc.requests)).toFixed(2),
+        // held back while the hedges did not win (hedgesPay)
+        'hedges paused %': (100 * acc.paused / Math.max(1, acc.requests)).toFixed(2),
         errors: acc.errors
       })
     }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { defaultHedgePolicy, hedgeDelay, hedgeTimerMs, isHedgeable, mayHedgeNow, type HedgeRequest } from '../../../gateway/src/resilience/hedge-policy.js'
+import { defaultHedgePolicy, hedgeDelay, hedgesPay, hedgeTimerMs, isHedgeable, mayHedgeNow, type HedgeRequest, type HedgeVerdict } from '../../../gateway/src/resilience/hedge-policy.js'
 
 const get: HedgeRequest = { enabled: true, method: 'GET', role: undefined, bodyReplayable: true }
 
@@ -39,14 +39,27 @@ describe('hedgeTimerMs', () => {
 })
 
 describe('mayHedgeNow', () => {
-  it('spends the budget only when nothing else forbids the hedge', () => {
+  it('asks (and so spends) only when nothing else forbids the hedge, and passes on the answer', () => {
     let asked = 0
-    const budget = (grant: boolean) => () => { asked += 1; return grant }
-    expect(mayHedgeNow({ now: 10, deadline: 100, responseStarted: false }, budget(true))).toBe(true)
-    expect(mayHedgeNow({ now: 10, deadline: 100, responseStarted: false }, budget(false))).toBe(false)
-    expect(asked).toBe(2)
-    expect(mayHedgeNow({ now: 100, deadline: 100, responseStarted: false }, budget(true))).toBe(false) // the deadline passed
-    expect(mayHedgeNow({ now: 10, deadline: 100, responseStarted: true }, budget(true))).toBe(false) // an answer is coming
-    expect(asked).toBe(2)
+    const acquire = (verdict: HedgeVerdict) => () => { asked += 1; return verdict }
+    expect(mayHedgeNow({ now: 10, deadline: 100, responseStarted: false }, acquire('sent'))).toBe('sent')
+    expect(mayHedgeNow({ now: 10, deadline: 100, responseStarted: false }, acquire('denied'))).toBe('denied')
+    expect(mayHedgeNow({ now: 10, deadline: 100, responseStarted: false }, acquire('paused'))).toBe('paused')
+    expect(asked).toBe(3)
+    expect(mayHedgeNow({ now: 100, deadline: 100, responseStarted: false }, acquire('sent'))).toBeUndefined() // the deadline passed
+    expect(mayHedgeNow({ now: 10, deadline: 100, responseStarted: true }, acquire('sent'))).toBeUndefined() // an answer is coming
+    expect(asked).toBe(3)
+  })
+})
+
+describe('hedgesPay', () => {
+  it.each([
+    [{ known: 200, paid: 120 }, true], // one slow instance: the hedges cut its slow tries short
+    [{ known: 200, paid: 40 }, true], // at the threshold
+    [{ known: 200, paid: 39 }, false],
+    [{ known: 200, paid: 4 }, false], // nothing slow: hedges lose, or win by a hair
+    [{ known: 19, paid: 0 }, true] // too few hedges known to judge: hedge
+  ] as const)('%j → %s', (latest, expected) => {
+    expect(hedgesPay(latest, defaultHedgePolicy)).toBe(expected)
   })
 })
