@@ -16,7 +16,7 @@ export type TryOutcome =
   | { ok: false, error: Error, responseStarted: boolean, answerStarted: boolean }
 
 /** Why a hedged request's losing try is cancelled (it did not answer within its grace). */
-export const hedgeLost = Object.assign(new Error('another try answered first (hedged request)'), { code: 'HEDGE_LOST' })
+const hedgeLost = Object.assign(new Error('another try answered first (hedged request)'), { code: 'HEDGE_LOST' })
 
 type Controller = Parameters<NonNullable<Dispatcher.DispatchHandler['onRequestStart']>>[0]
 
