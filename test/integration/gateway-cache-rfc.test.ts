@@ -101,6 +101,15 @@ describe('Age and Date (RFC 9111 §4.2.3, §5.1; RFC 9110 §6.6.1)', () => {
     expect(hits(path)).toBe(2)
   })
 
+  it('serves a response that arrives an hour old but within its lifetime: GW_CACHE_MAX_TTL_MS bounds its time here, not its lifetime (age-parse-dup-old)', async () => {
+    const path = script({ headers: [['Cache-Control', 'max-age=10000'], ['Age', '3600'], ['Age', '3600'], ['Date', httpDate()]] })
+    await at(path)
+    const hit = await at(path)
+    expect(hit.headers['x-cache']).toBe('hit')
+    expect(Number(hit.headers.age)).toBeGreaterThanOrEqual(3600)
+    expect(hits(path)).toBe(1)
+  })
+
   it("answers with the stored Date and the true current age, the upstream's Age included (other-age-update-max-age, other-date-update)", async () => {
     // a Date 10 s old (the origin's clock): kept as it is, never replaced by the gateway's
     const date = httpDate(-10)
