@@ -6,13 +6,16 @@
  *
  *   npm run cache-tests                          # the suite from npm (http-cache-tests), scored
  *   CACHE_TESTS_DIR=~/src/cache-tests npm run cache-tests   # a checkout of the newest suite
- *   CACHE_TESTS_ID=freshness-max-age npm run cache-tests    # one test, with its exchanges
+ *   CACHE_TESTS_ID=freshness-max-age npm run cache-tests    # one test, its exchanges and the gateway's warnings
+ *
+ * Both layouts work: the npm release's (cli.mjs, server/ at the top) and the newer one's
+ * (test-engine/cli.mjs, test-engine/server/, tests/, results/ beside them).
  *
  * Third-party code is installed into .nines/cache-tests (never committed) and only run here.
  * Prints the score (passes, MUST failures) beside the published results the suite ships.
  */
 import { execFileSync, spawn } from 'node:child_process'
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { resolve } from 'node:path'
@@ -31,6 +34,8 @@ type Handler = (segments: string[], req: IncomingMessage, res: ServerResponse) =
 
 async function main (): Promise<void> {
   const suiteDir = process.env.CACHE_TESTS_DIR ?? installFromNpm()
+  const suitePackage = resolve(suiteDir, 'package.json')
+  const suiteName = existsSync(suitePackage) ? (JSON.parse(readFileSync(suitePackage, 'utf8')) as { name?: string, version?: string }) : {}
   const engine = existsSync(resolve(suiteDir, 'test-engine')) ? resolve(suiteDir, 'test-engine') : suiteDir
   const handlers: Record<string, Handler> = {}
   for (const name of ['config', 'test', 'state']) {
@@ -58,10 +63,13 @@ async function main (): Promise<void> {
     const gateway = await startGateway({ REDIS_URL: redis.url, NINES_PREFIX: 'cache-tests', NINES_SERVICES: 'compute' })
     await waitForRoute(`${gateway.url}/api/compute/healthz`)
     const base = `${gateway.url}/api/compute`
-    console.error(`cache-tests: suite ${suiteDir}\ncache-tests: origin ${originUrl}, gateway ${gateway.url}, base ${base}`)
+    console.error(`cache-tests: suite ${suiteDir} (${suiteName.name ?? '?'}@${suiteName.version ?? '?'})\ncache-tests: origin ${originUrl}, gateway ${gateway.url}, base ${base}`)
     const output = await runClient(resolve(engine, 'cli.mjs'), base)
     if (onlyId !== '') {
       console.log(output)
+      // the gateway's warnings and errors for this one test (what it did with the exchanges)
+      const notable = gateway.lines.filter((line) => /"level":(4|5|6)\d/.test(line))
+      if (notable.length > 0) console.log(`gateway log:\n${notable.join('\n')}`)
       return
     }
     const results = JSON.parse(output) as Record<string, RawResult>
@@ -116,13 +124,14 @@ async function runClient (cli: string, base: string): Promise<string> {
 async function published (suiteDir: string): Promise<Array<{ name: string, results: Record<string, RawResult> }>> {
   const index = resolve(suiteDir, 'results', 'index.mjs')
   if (!existsSync(index)) return []
-  const entries = (await import(pathToFileURL(index).href) as { default: Array<{ file: string, name: string, type?: string }> }).default
+  const entries = (await import(pathToFileURL(index).href) as { default: Array<{ file: string, name: string, type?: string, version?: string }> }).default
   const { readFile } = await import('node:fs/promises')
   const out = []
   for (const e of entries) {
     if (e.type === 'browser') continue
     const file = resolve(suiteDir, 'results', e.file)
-    if (existsSync(file)) out.push({ name: e.name, results: JSON.parse(await readFile(file, 'utf8')) as Record<string, RawResult> })
+    // the version each published run tested, as the suite lists it: the table says what was compared
+    if (existsSync(file)) out.push({ name: e.version === undefined ? e.name : `${e.name} ${e.version}`, results: JSON.parse(await readFile(file, 'utf8')) as Record<string, RawResult> })
   }
   return out
 }

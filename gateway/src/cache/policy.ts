@@ -20,7 +20,10 @@ export interface PolicyOptions {
 
 /** What the cache needs to know about a stored response to decide how to use it. */
 export interface ResponsePolicy {
-  /** Freshness lifetime (RFC 9111 §4.2.1), capped by `maxTtlMs`. */
+  /**
+   * Freshness lifetime (RFC 9111 §4.2.1), capped so that the response is fresh here at most
+   * `maxTtlMs` after it arrived: at its initial age plus `maxTtlMs`.
+   */
   lifetimeMs: number
   /** It came from heuristics (RFC 9111 §4.2.2), not from the origin. */
   heuristic: boolean
@@ -65,12 +68,15 @@ const heuristicFraction = 0.1
 const heuristicMaxMs = 86_400_000
 
 /**
- * The policy of a response received at `responseTime`. Freshness comes from `s-maxage`, else
- * `max-age`, else `Expires` − `Date` (RFC 9111 §4.2.1), else heuristics from `Last-Modified`
- * for heuristically cacheable statuses or `public` responses (§4.2.2). An invalid freshness
- * directive or `Expires` makes the response stale rather than heuristically fresh (§4.2.1).
+ * The policy of a response received at `responseTime`, `initialAgeMs` old when it arrived
+ * (RFC 9111 §4.2.3). Freshness comes from `s-maxage`, else `max-age`, else `Expires` − `Date`
+ * (§4.2.1), else heuristics from `Last-Modified` for heuristically cacheable statuses or
+ * `public` responses (§4.2.2). An invalid freshness directive or `Expires` makes the response
+ * stale rather than heuristically fresh (§4.2.1). `maxTtlMs` bounds how long it stays fresh
+ * here, not its lifetime: a response that arrives an hour old with `max-age=10000` is fresh
+ * for `maxTtlMs` more, not stale on arrival.
  */
-export function responsePolicy (status: number, headers: HeaderMap, responseTime: number, options: PolicyOptions): ResponsePolicy {
+export function responsePolicy (status: number, headers: HeaderMap, responseTime: number, options: PolicyOptions, initialAgeMs = 0): ResponsePolicy {
   const { directives, targeted } = governingDirectives(headers)
   const dateMs = parseHttpDate(headers.date, responseTime)
   let lifetimeS: number | undefined
@@ -95,7 +101,7 @@ export function responsePolicy (status: number, headers: HeaderMap, responseTime
   const staleWindow = (name: string): number => Math.min(options.maxStaleMs, (deltaSeconds(directives.get(name)) ?? 0) * 1_000)
   const etag = singleValue(headers.etag)
   return {
-    lifetimeMs: Math.min(lifetimeMs, options.maxTtlMs),
+    lifetimeMs: Math.min(lifetimeMs, initialAgeMs + options.maxTtlMs),
     heuristic,
     staleWhileRevalidateMs: staleWindow('stale-while-revalidate'),
     staleIfErrorMs: Math.max(staleWindow('stale-if-error'), Math.min(options.maxStaleMs, options.defaultStaleIfErrorMs)),
@@ -142,14 +148,17 @@ export function isStorable (status: number, headers: HeaderMap, policy: Response
   return policy.lifetimeMs > 0 || policy.etag !== undefined || policy.lastModified !== undefined || originStale
 }
 
-/** How long to keep an entry: its lifetime, then its stale windows, or a while to revalidate it. */
-export function retentionMs (policy: ResponsePolicy, options: PolicyOptions): number {
-  const revalidatable = policy.etag !== undefined || policy.lastModified !== undefined
-  const afterwards = Math.max(
-    policy.mustRevalidate || policy.noCache ? 0 : Math.max(policy.staleWhileRevalidateMs, policy.staleIfErrorMs),
-    revalidatable ? options.maxTtlMs : 0
-  )
-  return Math.max(1, Math.min(options.maxTtlMs + options.maxStaleMs, policy.lifetimeMs + afterwards))
+/**
+ * How long to keep an entry from its arrival, `initialAgeMs` old: what is left of its freshness,
+ * then its stale windows (counted from when it became stale, RFC 5861), or, when it can be
+ * revalidated, a while longer to revalidate it.
+ */
+export function retentionMs (policy: ResponsePolicy, options: PolicyOptions, initialAgeMs = 0): number {
+  const remaining = policy.lifetimeMs - initialAgeMs // negative: it arrived stale
+  const staleWindow = policy.mustRevalidate || policy.noCache ? 0 : Math.max(policy.staleWhileRevalidateMs, policy.staleIfErrorMs)
+  const revalidation = policy.etag !== undefined || policy.lastModified !== undefined ? options.maxTtlMs : 0
+  const keep = Math.max(remaining + staleWindow, Math.max(0, remaining) + revalidation)
+  return Math.max(1, Math.min(options.maxTtlMs + options.maxStaleMs, keep))
 }
 
 /**

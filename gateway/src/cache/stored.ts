@@ -58,7 +58,8 @@ export interface ExchangeTimes {
  * (RFC 9110 §6.6.1).
  */
 export function toStored (received: Received, ctx: StoreContext, times: ExchangeTimes, options: PolicyOptions): { record: StoredResponse, retentionMs: number } | undefined {
-  const policy = responsePolicy(received.status, received.headers, times.responseTime, options)
+  const initialAge = initialAgeMs({ ageS: parseAge(received.headers.age), dateMs: parseHttpDate(received.headers.date, times.responseTime), ...times })
+  const policy = responsePolicy(received.status, received.headers, times.responseTime, options, initialAge)
   if (!isStorable(received.status, received.headers, policy, ctx)) return undefined
   const vary = varyNames(received.headers.vary)
   if (vary === undefined) return undefined
@@ -72,11 +73,11 @@ export function toStored (received: Received, ctx: StoreContext, times: Exchange
     vary,
     requestTime: times.requestTime,
     responseTime: times.responseTime,
-    initialAgeMs: initialAgeMs({ ageS: parseAge(received.headers.age), dateMs: parseHttpDate(received.headers.date, times.responseTime), ...times }),
+    initialAgeMs: initialAge,
     policy,
     tags: surrogateKeys(received.headers['surrogate-key'])
   }
-  return { record, retentionMs: retentionMs(policy, options) }
+  return { record, retentionMs: retentionMs(policy, options, initialAge) }
 }
 
 /**
@@ -86,17 +87,18 @@ export function toStored (received: Received, ctx: StoreContext, times: Exchange
 export function freshen (stored: StoredResponse, notModified: HeaderMap, times: ExchangeTimes, options: PolicyOptions): { record: StoredResponse, retentionMs: number } {
   const headers = freshenFields(stored.headers, notModified)
   if (notModified.date === undefined) headers.date = formatHttpDate(times.responseTime)
-  const policy = responsePolicy(stored.status, headers, times.responseTime, options)
+  const initialAge = initialAgeMs({ ageS: parseAge(notModified.age), dateMs: parseHttpDate(headers.date, times.responseTime), ...times })
+  const policy = responsePolicy(stored.status, headers, times.responseTime, options, initialAge)
   const record: StoredResponse = {
     ...stored,
     headers,
     requestTime: times.requestTime,
     responseTime: times.responseTime,
-    initialAgeMs: initialAgeMs({ ageS: parseAge(notModified.age), dateMs: parseHttpDate(headers.date, times.responseTime), ...times }),
+    initialAgeMs: initialAge,
     policy,
     tags: headers['surrogate-key'] === undefined ? stored.tags : surrogateKeys(headers['surrogate-key'])
   }
-  return { record, retentionMs: retentionMs(policy, options) }
+  return { record, retentionMs: retentionMs(policy, options, initialAge) }
 }
 
 /** `Surrogate-Key: a b c` (space-separated, as Fastly defines it). */

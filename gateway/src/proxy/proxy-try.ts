@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http'
 import type { Dispatcher } from 'undici'
 import type { Upstream } from '../upstreams/upstream.js'
+import { unsupportedTransferCoding } from './framing.js'
 import { downstreamHeaders } from './headers.js'
 import { forwardInformational } from './informational.js'
 
@@ -93,6 +94,12 @@ export class ProxyTry implements Dispatcher.DispatchHandler {
     if (statusCode < 200) {
       // 1xx: passed on (103 Early Hints, 102 Processing), never stored; the final response follows
       forwardInformational(this.#res, statusCode, headers)
+      return
+    }
+    const coding = unsupportedTransferCoding(headers)
+    if (coding !== undefined) {
+      // nothing of it reaches the client: the try fails (retried elsewhere, or answered 502)
+      this.abort(Object.assign(new Error(`the instance answered with a transfer coding the gateway cannot relay (Transfer-Encoding: ${coding})`), { code: 'GW_UNSUPPORTED_TRANSFER_CODING' }))
       return
     }
     this.#status = statusCode

@@ -31,6 +31,14 @@ describe('freshness lifetime (RFC 9111 §4.2.1)', () => {
     expect(lifetime(headers)).toBe(ms)
   })
 
+  it('bounds how long a response stays fresh here by GW_CACHE_MAX_TTL_MS, counted from its arrival (age-parse-dup-old)', () => {
+    const aged = (cc: string, initialAgeMs: number): number => responsePolicy(200, { 'cache-control': cc }, now, options, initialAgeMs).lifetimeMs
+    expect(aged('max-age=10000', 3_600_000)).toBe(3_900_000) // an hour old on arrival: fresh 300 s more
+    expect(aged('max-age=10000', 0)).toBe(300_000)
+    expect(aged('max-age=3600', 7_200_000)).toBe(3_600_000) // older than its lifetime: stays stale (freshness-max-age-age)
+    expect(aged('max-age=60', 30_000)).toBe(60_000) // under the bound: the origin's lifetime
+  })
+
   it('CDN-Cache-Control replaces Cache-Control and Expires (RFC 9213 §2.1)', () => {
     expect(lifetime({ 'cache-control': 'max-age=1', 'cdn-cache-control': 'max-age=60' })).toBe(60_000) // cdn-max-age-short-cc-max-age
     expect(lifetime({ 'cache-control': 'max-age=3600', 'cdn-cache-control': 'max-age=1' })).toBe(1_000) // cdn-max-age-long-cc-max-age
@@ -151,6 +159,15 @@ describe('directives that shape reuse', () => {
     expect(keep('max-age=60, stale-if-error=600')).toBe(660_000)
     expect(keep('max-age=60, must-revalidate, stale-if-error=600')).toBe(60_000)
     expect(keep('max-age=60', { etag: '"x"' })).toBe(360_000)
+  })
+
+  it('keeps an entry that arrived aged only for what is left of it (RFC 5861 windows count from when it became stale)', () => {
+    const keep = (cc: string, initialAgeMs: number, extra: HeaderMap = {}): number =>
+      retentionMs(responsePolicy(200, { 'cache-control': cc, ...extra }, now, options, initialAgeMs), options, initialAgeMs)
+    expect(keep('max-age=10000', 3_600_000)).toBe(300_000)
+    expect(keep('max-age=60, stale-if-error=600', 30_000)).toBe(630_000)
+    expect(keep('max-age=3600', 7_200_000, { etag: '"x"' })).toBe(300_000) // arrived stale: a while to revalidate it
+    expect(keep('max-age=60, stale-if-error=600', 7_200_000)).toBe(1) // arrived past its stale window: not kept
   })
 })
 
