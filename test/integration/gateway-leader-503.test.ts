@@ -17,6 +17,8 @@ let gateway: RunningProcess
 let release: () => void = () => {}
 let held = false
 let holdPuts = true
+/** Whether `a` refuses (503, nothing done) the PUTs that arrive now; otherwise it applies them. */
+let aRefuses = true
 
 beforeAll(async () => {
   fakes = await startLeaderFakes(prefix, {
@@ -24,7 +26,9 @@ beforeAll(async () => {
       role: 'leader',
       put: async (_request, reply) => {
         held = true
+        const refuse = aRefuses
         if (holdPuts) await new Promise<void>((resolve) => { release = resolve })
+        if (!refuse) return { from: 'a' }
         return await reply.code(503).header('retry-after', '1').send({ error: 'HTTP_ERR_DEADLINE_PASSED', message: 'the caller stopped waiting for this request before it could start; nothing was done', retryable: true })
       }
     },
@@ -87,6 +91,26 @@ describe('a deposed leader\'s "nothing done" while no leader is known', () => {
     const res = await answer
     expect({ status: res.statusCode, body: await res.body.json() }).toEqual({ status: 200, body: { from: 'c' } })
   })
+
+  it('is retried on the same instance when it leads again (it resumed its own term)', async () => {
+    holdPuts = true
+    held = false
+    aRefuses = true
+    await Promise.all([fakes.instance('a').registrar.update({ role: 'leader' }), fakes.instance('c').registrar.update({ role: 'follower' })])
+    await waitFor(async () => await roleOf('a') === 'leader' && await roleOf('c') === 'follower', 5_000, 'a the leader')
+    const answer = request(`${gateway.url}/api/kvfake/k`, { method: 'PUT', body: 'v', headers: { 'content-type': 'text/plain' } })
+    await waitFor(() => held, 5_000, 'the PUT held by a')
+    await fakes.instance('a').registrar.update({ role: 'follower' }) // deposed: its lease lapsed while the lease store was away
+    await sleep(200)
+    release() // a refuses what it held (nothing done)
+    holdPuts = false
+    aRefuses = false
+    await sleep(300)
+    await fakes.instance('a').registrar.update({ role: 'leader' }) // the store is back: a takes its lease again
+    const res = await answer
+    expect({ status: res.statusCode, body: await res.body.json() }).toEqual({ status: 200, body: { from: 'a' } })
+  })
+
 })
 
 async function roleOf (id: string): Promise<string | undefined> {

@@ -173,7 +173,14 @@ async function forwardTo (req: IncomingMessage, res: ServerResponse, requestId: 
         noteFailure(pool, upstream, 'status5xx', deps, now())
         if (outcome.held === undefined) return
         heldAnswer = outcome.held
-        if (retriable503 && retryAfter503({ gone, deadline, pool, tried, role, answered: upstream, deps, now })) continue
+        if (retriable503 && retryAfter503({ gone, deadline, pool, tried, role, answered: upstream, deps, now })) {
+          // A deposed leader that did nothing may be elected again (it resumes its own term once
+          // the lease store is back): the next leader may be this very instance. Excluded, the
+          // retry waited out GW_LEADER_WAIT_MS for another and answered 503 while it led again
+          // (Redis failover chaos, seed 7: kv-leader requests failed 5 s, 2 s past the failover).
+          if (role !== undefined && !stillHolds(pool, upstream, role)) tried.delete(upstream)
+          continue
+        }
         if (gone) status = 499
         else if (unknownOutcome !== undefined) status = writeError(res, tryError(unknownOutcome, target.service, now() >= deadline), requestId, deps.instanceId)
         else ProxyTry.writeHeld(res, outcome.held, requestId)
