@@ -75,12 +75,7 @@ describe('a deposed leader\'s "nothing done" while no leader is known', () => {
   })
 
   it('is retried past a successor that was killed meanwhile, on the leader after it: a refused try spends no attempt', async () => {
-    holdPuts = true
-    held = false
-    await Promise.all([fakes.instance('a').registrar.update({ role: 'leader' }), fakes.instance('b').registrar.update({ role: 'follower' })])
-    await waitFor(async () => await roleOf('a') === 'leader' && await roleOf('b') === 'follower', 5_000, 'a the leader')
-    const answer = request(`${gateway.url}/api/kvfake/k`, { method: 'PUT', body: 'v', headers: { 'content-type': 'text/plain' } })
-    await waitFor(() => held, 5_000, 'the PUT held by a')
+    const { answer } = await putHeldByLeaderA('b')
     // a is deposed (frozen) and b elected; then b is killed while still registered as the leader
     await Promise.all([fakes.instance('a').registrar.update({ role: 'follower' }), fakes.instance('b').registrar.update({ role: 'leader' })])
     await waitFor(async () => await roleOf('b') === 'leader', 5_000, 'b the leader')
@@ -93,13 +88,7 @@ describe('a deposed leader\'s "nothing done" while no leader is known', () => {
   })
 
   it('is retried on the same instance when it leads again (it resumed its own term)', async () => {
-    holdPuts = true
-    held = false
-    aRefuses = true
-    await Promise.all([fakes.instance('a').registrar.update({ role: 'leader' }), fakes.instance('c').registrar.update({ role: 'follower' })])
-    await waitFor(async () => await roleOf('a') === 'leader' && await roleOf('c') === 'follower', 5_000, 'a the leader')
-    const answer = request(`${gateway.url}/api/kvfake/k`, { method: 'PUT', body: 'v', headers: { 'content-type': 'text/plain' } })
-    await waitFor(() => held, 5_000, 'the PUT held by a')
+    const { answer } = await putHeldByLeaderA('c')
     await fakes.instance('a').registrar.update({ role: 'follower' }) // deposed: its lease lapsed while the lease store was away
     await sleep(200)
     release() // a refuses what it held (nothing done)
@@ -110,8 +99,19 @@ describe('a deposed leader\'s "nothing done" while no leader is known', () => {
     const res = await answer
     expect({ status: res.statusCode, body: await res.body.json() }).toEqual({ status: 200, body: { from: 'a' } })
   })
-
 })
+
+/** `a` leads and `follower` follows; a PUT sent through the gateway is then held by `a` (which will refuse it). */
+async function putHeldByLeaderA (follower: 'b' | 'c'): Promise<{ answer: ReturnType<typeof request> }> {
+  holdPuts = true
+  held = false
+  aRefuses = true
+  await Promise.all([fakes.instance('a').registrar.update({ role: 'leader' }), fakes.instance(follower).registrar.update({ role: 'follower' })])
+  await waitFor(async () => await roleOf('a') === 'leader' && await roleOf(follower) === 'follower', 5_000, 'a the leader')
+  const answer = request(`${gateway.url}/api/kvfake/k`, { method: 'PUT', body: 'v', headers: { 'content-type': 'text/plain' } })
+  await waitFor(() => held, 5_000, 'the PUT held by a')
+  return { answer } // wrapped: an async function would wait for a promise it returns
+}
 
 async function roleOf (id: string): Promise<string | undefined> {
   return await fakes.roleOf(gateway.url, id)
