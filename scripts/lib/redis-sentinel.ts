@@ -16,12 +16,16 @@ export interface TestSentinelRedis extends SentinelRedis {
  */
 export async function startSentinelTopology (opts: Partial<SentinelRedisOptions> = {}): Promise<TestSentinelRedis> {
   const dir = mkdtempSync(join(tmpdir(), 'nines-sentinel-'))
-  const ha = await startSentinelRedis({ dir, ...opts, onSpawn: (child) => { track(child); opts.onSpawn?.(child) } })
+  // KEEP_SENTINEL_DIR=1: keep the nodes' and Sentinels' logs after the run, and print what the harness did (restarts, demotions)
+  const keep = process.env.KEEP_SENTINEL_DIR !== undefined
+  const print = keep ? (m: string) => { process.stderr.write(`[redis ${new Date().toISOString()}] ${m}\n`) } : undefined
+  const ha = await startSentinelRedis({ dir, ...(print !== undefined ? { print } : {}), ...opts, onSpawn: (child) => { track(child); opts.onSpawn?.(child) } })
   return {
     ...ha,
     cleanup: async () => {
       await ha.stop()
-      rmSync(dir, { recursive: true, force: true })
+      if (keep) process.stderr.write(`[redis] logs kept in ${dir}\n`)
+      else rmSync(dir, { recursive: true, force: true })
     }
   }
 }
