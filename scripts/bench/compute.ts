@@ -48,10 +48,8 @@ const fixedTask: TaskRequest = { task: 'primes', params: { limit: 4_000_000 } }
 
 const cluster = new BenchCluster({ prefix: 'bench-compute' })
 
-function cleanup (): void {
-  void cluster.stop()
-}
-process.once('SIGINT', () => { cleanup(); process.exit(130) })
+// stop() removes the cluster's temporary directory once its Redis has stopped: awaited before exiting
+process.once('SIGINT', () => { void cluster.stop().finally(() => process.exit(130)) })
 
 async function spawnReady (entry: string, extra: Record<string, string>, readyMsg: string): Promise<string> {
   return (await cluster.spawn(entry, extra, readyMsg)).url
@@ -256,6 +254,6 @@ try {
     console.table(await saturationAware())
   }
 } finally {
-  cleanup()
+  await cluster.stop()
 }
 process.exit(0)
