@@ -10,7 +10,7 @@
 /** The `Transfer-Encoding` of a response the gateway cannot relay, or undefined when it can. */
 export function unsupportedTransferCoding (headers: Readonly<Record<string, string | string[] | undefined>>): string | undefined {
   const value = headers['transfer-encoding']
-  if (value === undefined) return undefined
+  if (value === undefined || value === 'chunked') return undefined // every response passes here: the common cases first
   const text = Array.isArray(value) ? value.join(', ') : value
   const codings = text.split(',').map((c) => c.trim().toLowerCase()).filter((c) => c !== '')
   return codings.length === 1 && codings[0] === 'chunked' ? undefined : text
